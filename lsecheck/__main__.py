@@ -1,0 +1,3 @@
+from lsecheck.cli import main
+
+main()

@@ -1,0 +1,3 @@
+"""`lsecheck check`: not yet written."""
+
+COMMANDS = ()

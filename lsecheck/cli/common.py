@@ -1,0 +1,65 @@
+"""Options and output shared by every command (click only, nothing heavy)."""
+
+from __future__ import annotations
+
+import click
+
+json_option = click.option(
+    "--json",
+    "as_json",
+    is_flag=True,
+    help="Print one JSON object (schema in README) instead of tables.",
+)
+
+
+def _check_export(formats):
+    def callback(ctx, param, value):
+        if value is None:
+            return None
+        from lsecheck.errors import LseError
+        from lsecheck.export import check_path
+
+        try:
+            return check_path(value, formats)
+        except LseError as e:
+            raise click.BadParameter(str(e).split(": ", 1)[-1], ctx, param) from None
+
+    return callback
+
+
+def export_option(formats=(".md", ".tex")):
+    return click.option(
+        "--export",
+        "export",
+        default=None,
+        metavar="FILE" + "|".join(formats),
+        callback=_check_export(formats),
+        help=f"Also write a handout; the format follows the suffix ({', '.join(formats)}).",
+    )
+
+
+def timeout_option(default: float = 10.0):
+    return click.option(
+        "--timeout",
+        type=click.FloatRange(min=0.01, max=3600),
+        default=default,
+        show_default=True,
+        help="Seconds allowed for one SymPy computation; past it the verdict is 'undecided'.",
+    )
+
+
+def emit(report, as_json: bool = False, export=None) -> int:
+    """Show ``report`` (table or JSON), write the handout, return the exit code."""
+    from lsecheck import render
+
+    if as_json:
+        click.echo(render.to_json(report))
+    else:
+        render.render(report)
+    if export is not None:
+        from lsecheck import export as ex
+
+        ex.write(report, export)
+        if not as_json:
+            click.echo(f"wrote {export}", err=True)
+    return report.exit_code

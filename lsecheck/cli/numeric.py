@@ -1,0 +1,3 @@
+"""`lsecheck numeric`: not yet written."""
+
+COMMANDS = ()

@@ -1,0 +1,3 @@
+"""`lsecheck prove`: not yet written."""
+
+COMMANDS = ()

@@ -1,0 +1,3 @@
+"""`lsecheck teach`: not yet written."""
+
+COMMANDS = ()

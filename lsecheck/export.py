@@ -1,0 +1,100 @@
+"""Export a report as a handout: Markdown (with ``$$`` maths) or LaTeX.
+
+Each result becomes a section with its verdict and its ``latex`` lines
+set as an ``aligned`` block.  The format comes from the file suffix.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from lsecheck.errors import LseError
+from lsecheck.render import MARK, fmt
+from lsecheck.results import Report
+
+FORMATS = (".md", ".tex")
+
+
+def check_path(path: str | Path, formats: tuple[str, ...] = FORMATS) -> Path:
+    """Refuse an export path before any work is done: bad suffix, no folder."""
+    p = Path(path)
+    if p.suffix.lower() not in formats:
+        raise LseError(
+            f"--export {path}: unknown format {p.suffix or '(none)'!r}; "
+            f"use a file ending in {', '.join(formats)}"
+        )
+    if p.is_dir():
+        raise LseError(f"--export {path}: is a directory; name a file")
+    parent = p.parent if str(p.parent) else Path(".")
+    if not parent.is_dir():
+        raise LseError(f"--export {path}: folder {parent} does not exist; create it first")
+    import os
+
+    if not os.access(parent, os.W_OK) or (p.exists() and not os.access(p, os.W_OK)):
+        raise LseError(f"--export {path}: not writable; choose another path")
+    return p
+
+
+def write(report: Report, path: str | Path) -> Path:
+    p = check_path(path)
+    text = to_markdown(report) if p.suffix.lower() == ".md" else to_latex(report)
+    try:
+        p.write_text(text, encoding="utf-8")
+    except OSError as e:
+        msg = f"--export {path}: cannot write ({e.strerror}); choose another path"
+        raise LseError(msg) from None
+    return p
+
+
+def _aligned(lines: tuple[str, ...]) -> str:
+    return "\\begin{aligned}\n" + " \\\\\n".join(lines) + "\n\\end{aligned}"
+
+
+def to_markdown(report: Report) -> str:
+    out = [f"# {report.title}", "", f"Verdict: **{report.verdict}**", ""]
+    for r in report.results:
+        head = f"## {MARK[r.kind]} {r.name}" + (f" ({r.group})" if r.group else "")
+        out += [head, "", f"*{r.verdict}*" + (f" — {r.detail}" if r.detail else ""), ""]
+        info = ", ".join(f"{k}: {fmt(v)}" for k, v in r.info.items())
+        if info:
+            out += [info, ""]
+        if r.latex:
+            out += ["$$", _aligned(r.latex), "$$", ""]
+        if r.counterexample:
+            out += ["Counterexample:", ""]
+            out += [f"- {k} = {fmt(v)}" for k, v in r.counterexample.items()] + [""]
+    out += [f"> {n}" for n in report.notes]
+    return "\n".join(out) + "\n"
+
+
+def _tex_escape(s: str) -> str:
+    for a, b in (("\\", r"\textbackslash{}"), ("&", r"\&"), ("%", r"\%"), ("$", r"\$"),
+                 ("#", r"\#"), ("_", r"\_"), ("{", r"\{"), ("}", r"\}")):
+        s = s.replace(a, b)
+    return s
+
+
+def to_latex(report: Report) -> str:
+    out = [
+        r"\documentclass{article}",
+        r"\usepackage{amsmath,amssymb}",
+        r"\usepackage[utf8]{inputenc}",
+        r"\begin{document}",
+        rf"\section*{{{_tex_escape(report.title)}}}",
+        rf"Verdict: \textbf{{{report.verdict}}}",
+    ]
+    for r in report.results:
+        mark = {"ok": r"$\checkmark$", "bad": r"$\times$", "open": "?", "skip": r"$\cdot$"}[r.kind]
+        title = _tex_escape(r.name + (f" ({r.group})" if r.group else ""))
+        out.append(rf"\subsection*{{{mark} {title}}}")
+        detail = f" --- {_tex_escape(r.detail)}" if r.detail else ""
+        out.append(rf"\emph{{{r.verdict}}}{detail}")
+        if r.latex:
+            out += [r"\[", _aligned(r.latex), r"\]"]
+        if r.counterexample:
+            items = "; ".join(f"{_tex_escape(k)} = {_tex_escape(fmt(v))}"
+                              for k, v in r.counterexample.items())
+            out.append(rf"\par Counterexample: {items}")
+    out += [_tex_escape(n) + r"\par" for n in report.notes]
+    out.append(r"\end{document}")
+    return "\n".join(out) + "\n"

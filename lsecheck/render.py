@@ -1,0 +1,127 @@
+"""Render a :class:`~lsecheck.results.Report`: rich tables and JSON.
+
+The one place that turns results into text for a terminal.  ``rich`` is
+imported only when a report is actually rendered.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from typing import Any
+
+from lsecheck.results import Report, Result
+
+STYLE = {"ok": "green", "skip": "dim", "open": "yellow", "bad": "bold red"}
+MARK = {"ok": "✓", "skip": "·", "open": "?", "bad": "✗"}
+
+_console = None
+
+
+def console(file=None):
+    """The one shared rich Console (stdout), or a new one writing to ``file``."""
+    global _console
+    from rich.console import Console
+
+    if file is not None:
+        return Console(file=file, width=120, highlight=False)
+    if _console is None:
+        _console = Console(highlight=False)
+    return _console
+
+
+def fmt(value: Any) -> str:
+    """Format a cell: floats compactly, seconds with a unit left to callers."""
+    if isinstance(value, float):
+        if math.isnan(value) or math.isinf(value):
+            return str(value)
+        if value == 0:
+            return "0"
+        if 1e-3 <= abs(value) < 1e5:
+            return f"{value:.4g}"
+        return f"{value:.3e}"
+    if isinstance(value, (list, tuple)):
+        return "(" + ", ".join(fmt(v) for v in value) + ")"
+    if value is None:
+        return "—"
+    return str(value)
+
+
+def verdict_text(verdict: str, kind: str):
+    from rich.text import Text
+
+    return Text(f"{MARK[kind]} {verdict}", style=STYLE[kind])
+
+
+def render(report: Report, con=None) -> None:
+    """Print ``report`` as one table a group, then notes and the verdict."""
+    from rich.table import Table
+    from rich.text import Text
+
+    con = con or console()
+    groups: dict[str, list[Result]] = {}
+    for r in report.results:
+        groups.setdefault(r.group, []).append(r)
+    for group, rows in groups.items():
+        title = report.title + (f" — {group}" if group else "")
+        table = Table(title=title, title_justify="left", show_lines=False)
+        table.add_column("name", overflow="fold")
+        for col in report.columns:
+            table.add_column(col, overflow="fold")
+        table.add_column("verdict", no_wrap=True)
+        table.add_column("detail", overflow="fold")
+        for r in rows:
+            cells = [fmt(r.info.get(c)) for c in report.columns]
+            table.add_row(r.name, *cells, verdict_text(r.verdict, r.kind), r.detail)
+        con.print(table)
+    for r in report.results:
+        if r.counterexample:
+            con.print(Text(f"counterexample for {r.name}:", style=STYLE["bad"]))
+            for key, value in r.counterexample.items():
+                con.print(f"  {key} = {fmt(value)}")
+    for note in report.notes:
+        con.print(Text(note, style="dim"))
+    counts = ", ".join(f"{n} {v}" for v, n in report.counts().items())
+    kind = {"verified": "ok", "refuted": "bad", "undecided": "open"}[report.verdict]
+    line = Text(f"{report.command}: {report.verdict}", style=STYLE[kind])
+    line.append(f" ({counts})" if counts else " (nothing checked)", style="")
+    con.print(line)
+
+
+def _plain(value: Any) -> Any:
+    """Make ``value`` JSON-safe: non-finite floats become strings."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return str(value)
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    if isinstance(value, (str, int, float, bool)) or value is None:
+        return value
+    if hasattr(value, "item"):  # numpy scalars
+        return _plain(value.item())
+    return str(value)
+
+
+def to_dict(report: Report) -> dict:
+    """The ``--json`` object.  Schema in README.md ("JSON output")."""
+    results = []
+    for r in report.results:
+        row = {"name": r.name, "verdict": r.verdict, "group": r.group, "detail": r.detail}
+        row.update(_plain(dict(r.info)))
+        if r.counterexample is not None:
+            row["counterexample"] = _plain(dict(r.counterexample))
+        results.append(row)
+    return {
+        "command": report.command,
+        "verdict": report.verdict,
+        "exit_code": report.exit_code,
+        "counts": report.counts(),
+        "results": results,
+        "notes": list(report.notes),
+        "meta": _plain(dict(report.meta)),
+    }
+
+
+def to_json(report: Report) -> str:
+    return json.dumps(to_dict(report), indent=2, ensure_ascii=False)

@@ -1,0 +1,31 @@
+"""Shared test helpers.
+
+``need(module)`` imports an optional backend or skips the test; under
+``LSECHECK_REQUIRE_BACKENDS=1`` (set by CI) a missing backend fails the test
+instead of skipping it.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+
+import pytest
+
+REQUIRE = os.environ.get("LSECHECK_REQUIRE_BACKENDS") == "1"
+
+
+def need(module: str):
+    try:
+        return importlib.import_module(module)
+    except ImportError as e:
+        if REQUIRE:
+            pytest.fail(f"backend {module} is required (LSECHECK_REQUIRE_BACKENDS=1) but: {e}")
+        pytest.skip(f"{module} not installed")
+
+
+@pytest.fixture
+def runner():
+    from click.testing import CliRunner
+
+    return CliRunner()
