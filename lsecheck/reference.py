@@ -223,6 +223,7 @@ def _out_grad(out_grad, rshape, kshape, dtype):
         raise LseError(
             f"out_grad: shape {og.shape} does not match the output shape {rshape}"
         )
+    og = og.reshape(kshape) if og.shape == rshape else og
     return np.broadcast_to(og, kshape).reshape(-1).astype(np.float64 if dtype == np.float32
                                                           else dtype, copy=False)
 
