@@ -167,12 +167,15 @@ def _evaluate(form: Form, z: np.ndarray, backend=None) -> dict[str, np.ndarray]:
         return {k: np.asarray(v).astype(z.dtype) for k, v in out.items()}
 
 
-def _parse_forms(forms: Sequence[str] | None) -> tuple[Form, ...]:
+def _parse_forms(forms: Sequence[str | Form] | None) -> tuple[Form, ...]:
     if not forms:
         return FORMS
     by_key = {f.key: f for f in FORMS}
     out = []
     for key in forms:
+        if isinstance(key, Form):  # a caller's own form, e.g. an implementation under test
+            out.append(key)
+            continue
         if key not in by_key:
             raise LseError(
                 f"--forms: unknown form {key!r}; choose from {', '.join(FORM_KEYS)}")
@@ -205,7 +208,7 @@ def _check_numbers(magnitudes, lengths, samples):
 
 
 def run(
-    forms: Sequence[str] | None = None,
+    forms: Sequence[str | Form] | None = None,
     dtypes: Sequence[str] | None = None,
     magnitudes: Sequence[float] = MAGNITUDES,
     lengths: Sequence[int] = LENGTHS,
@@ -214,6 +217,10 @@ def run(
     progress: Callable[[int, int, str], None] | None = None,
 ) -> Report:
     """Measure bits lost by every form over the sweep; return a :class:`Report`.
+
+    ``forms`` are keys of :data:`FORMS` or :class:`Form` objects of the
+    caller's own (``rule(z)`` maps a ``(samples, n)`` batch to
+    ``{"f": (samples,), "∇f": (samples, n)}``, either key optional).
 
     One result row per (dtype, n, sign, form, output); its ``info`` holds one
     ``"mean/worst"`` cell per magnitude.  The numbers themselves are in
@@ -233,7 +240,7 @@ def run(
     backends = {f.key: bk.get(f.backend) for f in chosen if f.backend}
     unusable = {k: f"not installed: {b.install}" for k, b in backends.items()
                 if not b.available()}
-    formulas = {f.key: f.formula or backends[f.key].grad_form for f in chosen}
+    formulas = {f.key: backends[f.key].grad_form if f.backend else f.formula for f in chosen}
 
     rng = np.random.default_rng(seed)
     cells: list[Cell] = []

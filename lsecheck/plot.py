@@ -38,7 +38,22 @@ def check_path(path: str | Path) -> Path:
         raise LseError(str(e).replace("--export", "--plot", 1)) from None
     if importlib.util.find_spec("matplotlib") is None:
         raise LseError(f"--plot: matplotlib is not installed; install the extra: {INSTALL}")
+    probe(p, "--plot")
     return p
+
+
+def probe(p: Path, option: str) -> None:
+    """Open ``p`` for appending (and remove it if it was new): the one sure test of
+    writability (``os.access`` says yes to root on read-only places such as /proc)."""
+    existed = p.exists()
+    try:
+        with open(p, "ab"):
+            pass
+    except OSError as e:
+        raise LseError(f"{option} {p}: cannot write there ({e.strerror}); choose another path") \
+            from None
+    if not existed:
+        p.unlink()
 
 
 def _pyplot():
