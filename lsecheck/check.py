@@ -1,0 +1,531 @@
+r"""Check a derivation step by step: proved, refuted, undecided, not checkable.
+
+Each step is compared with the previous *checkable* step, under the chain's
+case.  The model (shared with ``prove``, :mod:`lsecheck.symbolic`): ``z`` an
+``IndexedBase``, ``n`` symbolic, ``\max z = z_k`` with ``k`` the index of the
+unique maximum (so ``∂ max z/∂z_j = δ_jk``, and ``z_i \neq z_k`` means
+``i \neq k``: no ties).
+
+For one pair of steps ``a = b``:
+
+1. every case — the ways the chain's indices (``j``, ``k``, ``l`` …) can
+   coincide, as its ``case`` allows — is checked separately;
+2. symbolic ``n``: :func:`lsecheck.symbolic.zero_test` (``w = exp z``,
+   finite-sum rules, ``cancel``) on ``a − b``; 0 proves it for every ``n``;
+3. otherwise each ``n`` from the number of distinct indices to ``max_n``:
+   sums written out, the exact zero test again; where it fails, a
+   high-precision search (mpmath, 50 digits) for ``z`` with ``a ≠ b``;
+4. verdict: ``proved`` (0 everywhere), ``refuted`` (a counterexample: ``n``,
+   ``z``, the indices, both sides), ``undecided`` (not reduced, and the random
+   points all agreed — the report says how many).
+
+Every SymPy computation runs under :func:`lsecheck.limits.time_limit`; past
+it the verdict is ``undecided``.  Permutation symmetry makes one placement of
+the indices enough (``j = 1, k = 2``) when no step names a concrete entry
+such as ``z_1``; otherwise every placement is tried.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from functools import lru_cache
+from itertools import permutations
+from pathlib import Path
+
+import sympy as sp
+
+from lsecheck import latex, symbolic
+from lsecheck.derivation import Chain, Derivation
+from lsecheck.errors import LseError
+from lsecheck.limits import TimeLimit, time_limit
+from lsecheck.results import NOT_CHECKABLE, PROVED, REFUTED, UNDECIDED, Report, Result
+
+DIGITS = 30  # digits of the two sides shown in a counterexample
+MAX_N_LIMIT = 512
+COLUMNS = ("line", "col", "case", "time")
+ASSUMPTIONS = (r"model: z_k = max z is the unique maximum (∂max z/∂z_j = δ_jk; "
+               r"z_i ≠ z_k means i ≠ k, no ties); log is natural")
+
+
+# ---- the context of a derivation: declarations and definitions ----------------
+
+@dataclass
+class Context:
+    """Definitions, ready to substitute, and the names they make known."""
+
+    path: str
+    scalars: dict          # Symbol -> expression
+    vectors: dict          # IndexedBase -> (index symbol, expression)
+    known: set
+    argmax: object         # the index symbol k of the maximum
+    checks: list           # (name, steps) chains found inside definitions
+
+    def expand(self, e):
+        """Substitute definitions until none is left (definitions may use earlier ones)."""
+        for _ in range(20):
+            before = e
+            if self.scalars:
+                e = e.xreplace(self.scalars)
+            if self.vectors:
+                e = e.replace(lambda x: isinstance(x, sp.Indexed) and x.base in self.vectors,
+                              self._entry)
+            if e == before:
+                break
+        return e.xreplace({latex.MAXZ(): symbolic.z[self.argmax], latex.scalar("e"): sp.E})
+
+    def _entry(self, x):
+        var, body = self.vectors[x.base]
+        return _fresh(body).xreplace({var: x.indices[0]})
+
+
+def _label(e) -> str | None:
+    if isinstance(e, sp.Symbol):
+        return e.name
+    if isinstance(e, sp.IndexedBase):
+        return str(e.label)
+    if isinstance(e, sp.Indexed):
+        return str(e.base.label)
+    return None
+
+
+def _entrywise(body, var):
+    """``\\hat z = z - \\max z`` -> the entry: every bare vector ``v`` becomes ``v[var]``."""
+    if isinstance(body, sp.IndexedBase):
+        return body[var]
+    if isinstance(body, sp.Indexed) or not body.args:
+        return body
+    return body.func(*[_entrywise(a, var) for a in body.args])
+
+
+def context(d: Derivation) -> Context:
+    """Read the declarations and definitions of ``d`` (each may use earlier ones)."""
+    ctx = Context(d.path, {}, {}, {"z", "e"}, symbolic.k, [])
+    for df in d.definitions:
+        rows = latex.parse_block(df.latex, d.path, df.line or 1, df.col or 1, known=None)
+        for r in rows:
+            if not r.checkable or len(r.sides) < 2 or None in [s.expr for s in r.sides]:
+                raise LseError(f"{d.path}:{r.line}:{r.col}: a definition is 'name = LaTeX' "
+                               f"or 'name \\in \\mathbb{{R}}^n' (got {r.text!r})")
+            lhs, rhs = r.sides[0].expr, r.sides[1].expr
+            if r.rels[0] == r"\in":
+                if _label(lhs) is None:
+                    raise LseError(f"{d.path}:{r.line}:{r.col}: declare a name, e.g. "
+                                   f"'y \\in \\mathbb{{R}}^n' (got {r.text!r})")
+                ctx.known.add(_label(lhs))
+                continue
+            if isinstance(lhs, sp.Indexed) and lhs.base == symbolic.z:
+                if rhs != latex.MAXZ() or not isinstance(lhs.indices[0], sp.Symbol):
+                    raise LseError(f"{d.path}:{r.line}:{r.col}: z_k = \\max z names the index "
+                                   f"of the maximum; z cannot be redefined (got {r.text!r})")
+                ctx.argmax = lhs.indices[0]
+                continue
+            name = _label(lhs)
+            if name is None or name in ("z", "n", "e"):
+                raise LseError(f"{d.path}:{r.line}:{r.col}: the left side of a definition must "
+                               f"be a new name such as f or \\hat{{z}}_i (got {r.sides[0].text!r})")
+            # the right side may only use what is known so far
+            latex.parse_block(r.sides[1].text, d.path, r.sides[1].line, r.sides[1].col,
+                              known=ctx.known | {name} if isinstance(lhs, sp.Indexed)
+                              else ctx.known)
+            rhs = _fresh(rhs)
+            if isinstance(lhs, sp.Indexed):
+                ctx.vectors[lhs.base] = (lhs.indices[0], rhs)
+            elif isinstance(lhs, sp.IndexedBase):
+                var = sp.Symbol("_e", integer=True, positive=True)
+                ctx.vectors[lhs] = (var, _entrywise(rhs, var))
+            else:
+                ctx.scalars[lhs] = rhs
+            ctx.known.add(name)
+            if len(r.sides) > 2:
+                ctx.checks.append((f"definition of {r.sides[0].text}", r.sides[1:]))
+    return ctx
+
+
+_dummies = iter(range(10**9))
+
+
+def _fresh(e):
+    """Give every summation index a fresh name (definitions are substituted inside sums)."""
+    if not e.has(sp.Sum):
+        return e
+
+    def rename(s):
+        (var, lo, hi), = s.limits
+        new = sp.Symbol(f"_{var.name}{next(_dummies)}", integer=True, positive=True)
+        return sp.Sum(s.function.xreplace({var: new}), (new, lo, hi))
+
+    return e.replace(lambda x: isinstance(x, sp.Sum) and len(x.limits) == 1, rename)
+
+
+# ---- from a parsed step to an expression of the model -------------------------
+
+def _condition(c):
+    """A sum's condition as a 0/1 factor of Kronecker deltas (no ties)."""
+    if isinstance(c, (sp.Eq, sp.Ne)):
+        a, b = c.args
+        if isinstance(a, sp.Indexed) and isinstance(b, sp.Indexed):
+            a, b = a.indices[0], b.indices[0]
+        delta = sp.KroneckerDelta(a, b)
+        return delta if isinstance(c, sp.Eq) else 1 - delta
+    raise LseError(f"a condition under \\sum must be = or \\neq between indices (got {c})")
+
+
+def _conditions(e):
+    return e.replace(lambda x: isinstance(x, sp.Piecewise),
+                     lambda x: _condition(x.args[0][1]) * x.args[0][0])
+
+
+def _derivatives(e):
+    """Do every ∂/∂z_j, innermost first."""
+    return e.replace(lambda x: isinstance(x, sp.Derivative),
+                     lambda x: sp.diff(x.expr, *[v for v, c in x.variable_count for _ in
+                                                  range(c)]))
+
+
+def _tidy(e):
+    """δ² = δ (sums of products of conditions)."""
+    return e.replace(lambda x: isinstance(x, sp.Pow) and isinstance(x.base, sp.KroneckerDelta)
+                     and x.exp.is_positive, lambda x: x.base)
+
+
+def _indices(e) -> set:
+    """Free index symbols of ``e`` (z subscripts and deltas, not summation dummies)."""
+    out = set()
+    for x in e.atoms(sp.Indexed):
+        out |= {s for s in x.indices[0].free_symbols if s != symbolic.n}
+    for x in e.atoms(sp.KroneckerDelta):
+        out |= {s for s in x.free_symbols if s != symbolic.n}
+    bound = set()
+    for s in e.atoms(sp.Sum):
+        bound |= {lim[0] for lim in s.limits}
+    return {s for s in out - bound if s.is_integer}
+
+
+def _concrete(e) -> bool:
+    """Does ``e`` name an entry by number (z_1)?  Then symmetry does not apply."""
+    return any(x.indices[0].is_number for x in e.atoms(sp.Indexed))
+
+
+def _partitions(items):
+    """Set partitions of ``items`` (a list), as lists of blocks."""
+    if not items:
+        yield []
+        return
+    first, rest = items[0], items[1:]
+    for part in _partitions(rest):
+        for b in range(len(part)):
+            yield part[:b] + [[first] + part[b]] + part[b + 1:]
+        yield [[first]] + part
+
+
+@dataclass(frozen=True)
+class Case:
+    """One way the indices coincide: ``subs`` maps each to its representative."""
+
+    subs: tuple
+    reps: tuple
+    label: str
+    top: object = None  # the representative of the argmax index (z_top is the maximum)
+    every: tuple = ()   # (index, its representative) for every index
+
+
+def cases(indices, conditions, argmax) -> list[Case]:
+    """The index coincidences a chain's conditions allow (no condition: all of them)."""
+    order = sorted(indices, key=lambda s: s.name)
+    out = []
+    for part in _partitions(order):
+        block = {s: tuple(sorted(b, key=lambda s: s.name)) for b in part for s in b}
+        if all((block[a] == block[b]) == eq for a, b, eq in conditions
+               if a in block and b in block):
+            reps = tuple(dict.fromkeys(block[s][0] for s in order))
+            subs = tuple((s, block[s][0]) for s in order if block[s][0] != s)
+            label = ", ".join(" = ".join(x.name for x in b) for b in
+                              dict.fromkeys(block[s] for s in order) if len(b) > 1)
+            distinct = [b[0].name for b in dict.fromkeys(block[s] for s in order)]
+            if len(distinct) > 1:
+                label = (label + "; " if label else "") + " ≠ ".join(distinct)
+            top = block[argmax][0] if argmax in block else None
+            every = tuple((s, block[s][0]) for s in order)
+            out.append(Case(subs, reps, label or (distinct[0] if distinct else ""), top, every))
+    return out
+
+
+def _parse_conditions(texts, path, line) -> list:
+    """``j \\neq k``, ``z_j = z_k`` … as (index, index, equal?)."""
+    out = []
+    for t in texts:
+        for r in latex.parse_block(t, path, line or 1, 1):
+            ex = [s.expr for s in r.sides]
+            if not r.checkable or len(ex) != 2 or r.rels[0] not in ("=", r"\neq", r"\ne"):
+                raise LseError(f"{path}:{line}: a case is 'j \\neq k' or 'z_j = z_k' (got {t!r})")
+            a, b = (x.indices[0] if isinstance(x, sp.Indexed) else x for x in ex)
+            if not (isinstance(a, sp.Symbol) and isinstance(b, sp.Symbol)):
+                raise LseError(f"{path}:{line}: a case relates two indices, e.g. 'j \\neq k' "
+                               f"(got {t!r})")
+            out.append((a, b, r.rels[0] == "="))
+    return out
+
+
+# ---- deciding one pair of steps ------------------------------------------------
+
+@dataclass(frozen=True)
+class Verdict:
+    verdict: str
+    detail: str
+    counterexample: dict | None = None
+
+
+def _limited(timeout, fn, *args):
+    with time_limit(timeout):
+        return fn(*args)
+
+
+@lru_cache(maxsize=4096)
+def _zero(expr, distinct):
+    return symbolic.zero_test(expr, distinct=distinct)
+
+
+@lru_cache(maxsize=4096)
+def _at_n(expr, nv, subs):
+    return symbolic.expand_n(expr, nv, dict(subs))
+
+
+def _hp(e, env) -> str:
+    v = e.evalf(DIGITS, subs=env)
+    return str(v) if v.is_number else "not a number"
+
+
+def decide(a, b, case: Case, max_n: int, timeout: float, concrete: bool) -> Verdict:
+    """``a = b`` (model expressions) in one case: proved / refuted / undecided."""
+    diff = a - b
+    if not concrete:
+        try:
+            z0 = _limited(timeout, _zero, diff, case.reps)
+            if z0.verdict is True:
+                return Verdict(PROVED, "for every n")
+        except TimeLimit:
+            pass
+    points = 0
+    undecided_at = []
+    r = len(case.reps)
+    for nv in range(max(1, r), max_n + 1):
+        placements = list(permutations(range(1, nv + 1), r)) if concrete else \
+            [tuple(range(1, r + 1))]
+        for place in placements:
+            subs = tuple(zip(case.reps, map(sp.Integer, place), strict=True))
+            try:
+                an, bn = _limited(timeout, _at_n, a, nv, subs), _limited(timeout, _at_n, b, nv,
+                                                                         subs)
+                zt = _limited(timeout, _zero, an - bn, ())
+                if zt.verdict is True:
+                    continue
+            except TimeLimit:
+                an = bn = None
+            if an is None:
+                undecided_at.append(nv)
+                continue
+            top = dict(subs).get(case.top)
+            try:
+                cex = _limited(timeout, _search, an, bn, nv, None if top is None else int(top))
+            except TimeLimit:
+                cex = None
+            if cex is not None:
+                where = dict(subs)
+                every = tuple((s, where[rep]) for s, rep in case.every)
+                return Verdict(REFUTED, f"differs at n = {nv} ({case.label})",
+                               _cex(cex, an, bn, every, case.label))
+            points += symbolic.TRIALS
+            undecided_at.append(nv)
+    if undecided_at:
+        return Verdict(UNDECIDED, f"not reduced to 0 at n = {sorted(set(undecided_at))}; "
+                                  f"{points} random points at {symbolic.DPS} digits agreed")
+    lo = max(1, r)
+    return Verdict(PROVED, f"for n = {lo}..{max_n}" if lo < max_n else f"for n = {max_n}")
+
+
+def _search(an, bn, nv, kpos):
+    return symbolic.find_counterexample(an, bn, nv, maxat=kpos)
+
+
+def _cex(found, an, bn, subs, label) -> dict:
+    zs = found["z"]
+    env = {symbolic.z[p]: sp.Rational(str(v)) for p, v in enumerate(zs, 1)}
+    out = {"case": label, "n": found["n"]}
+    out.update({s.name: int(v) for s, v in subs})
+    out["z"] = [float(v) for v in zs]
+    out["previous step"] = _hp(an, env)
+    out["this step"] = _hp(bn, env)
+    return out
+
+
+# ---- a chain, a derivation -----------------------------------------------------
+
+@dataclass
+class _Prepared:
+    text: str
+    line: int
+    col: int
+    why: str
+    expr: object = None   # the model expression (definitions substituted), or None
+    reason: str = ""      # why not checkable
+
+
+def _prepare(step_text, line, col, why, ctx: Context, path: str) -> _Prepared:
+    rows = latex.parse_block(step_text, path, line or 1, col or 1, known=ctx.known)
+    if len(rows) != 1:
+        raise LseError(f"{path}:{line}:{col}: a step is one expression (got {len(rows)} rows)")
+    r = rows[0]
+    if not r.checkable:
+        return _Prepared(step_text, line, col, why or r.why, None, r.prose or r.shorthand)
+    if len(r.sides) != 1 or r.sides[0].expr is None:
+        return _Prepared(step_text, line, col, why or r.why, None,
+                         "a relation, not an expression (write one side per step)")
+    e = ctx.expand(_fresh(r.sides[0].expr))
+    e = _tidy(_derivatives(_conditions(e)))
+    if e.has(latex.REALS()):
+        return _Prepared(step_text, line, col, why, None, "a set, not an expression")
+    return _Prepared(step_text, line, col, why or r.why, e)
+
+
+def check_chain(name, steps, conditions, ctx: Context, max_n: int, timeout: float,
+                group: str) -> list[Result]:
+    path = ctx.path
+    prepared = [_prepare(s.latex, s.line, s.col, getattr(s, "why", ""), ctx, path)
+                for s in steps]
+    exprs = [p.expr for p in prepared if p.expr is not None]
+    idx = set().union(*(_indices(e) for e in exprs)) if exprs else set()
+    conds = [(a, b, eq) for a, b, eq in conditions]
+    idx |= {x for a, b, _ in conds for x in (a, b)}
+    all_cases = cases(sorted(idx, key=lambda s: s.name), conds, ctx.argmax)
+    if not all_cases:
+        raise LseError(f"{path}: chain {name!r}: its case conditions contradict each other")
+    concrete = any(_concrete(e) for e in exprs)
+    results = []
+    ref, ref_num, bridged = None, 0, []
+    for num, p in enumerate(prepared, 1):
+        info = {"line": p.line, "col": p.col}
+        if p.expr is None:
+            results.append(Result(f"step {num}", NOT_CHECKABLE, group, p.reason,
+                                  {**info, "case": "", "time": 0.0}, latex=(p.text,)))
+            bridged.append(num)
+            continue
+        if ref is None:
+            ref, ref_num, bridged = p, num, []
+            continue
+        t0 = time.perf_counter()
+        verdicts = []
+        for c in all_cases:
+            sub = dict(c.subs)
+            a, b = ref.expr.xreplace(sub), p.expr.xreplace(sub)
+            v = decide(a, b, c, max_n, timeout, concrete)
+            verdicts.append((c, v))
+            if v.verdict == REFUTED:
+                break
+        elapsed = time.perf_counter() - t0
+        bad = next((v for _, v in verdicts if v.verdict == REFUTED), None)
+        open_ = next((v for _, v in verdicts if v.verdict == UNDECIDED), None)
+        v = bad or open_ or verdicts[0][1]
+        case_label = "; ".join(c.label for c, _ in verdicts) if len(verdicts) > 1 else \
+            verdicts[0][0].label
+        detail = f"= step {ref_num}: {v.detail}"
+        if bridged:
+            detail += f" (bridging step{'s' if len(bridged) > 1 else ''} " \
+                      f"{', '.join(map(str, bridged))})"
+        if p.why:
+            detail += f"; {p.why}"
+        info.update(case=case_label, time=round(elapsed, 4))
+        if bridged:
+            info["bridged"] = list(bridged)
+        cex = dict(v.counterexample) if v.counterexample else None
+        if cex is not None:
+            cex = {"file": path, "line": p.line, "col": p.col, **cex}
+        results.append(Result(f"step {num}", v.verdict, group, detail, info, cex,
+                              latex=(f"&{ref.text}", f"&= {p.text}")))
+        ref, ref_num, bridged = p, num, []
+    return results
+
+
+def check_derivation(d: Derivation, max_n: int = 6, timeout: float = 10.0) -> Report:
+    """Check every chain of ``d``; one Result a step (the first step of a chain has none)."""
+    _check_args(max_n, timeout)
+    t0 = time.perf_counter()
+    ctx = context(d)
+    results = []
+    for name, sides in ctx.checks:
+        results += check_chain(name, [_SideStep(s) for s in sides], [], ctx, max_n, timeout,
+                               name)
+    for ch in d.chains:
+        conds = _parse_conditions(ch.case, d.path, ch.line)
+        results += check_chain(ch.name, ch.steps, conds, ctx, max_n, timeout, _group(ch))
+    notes = [ASSUMPTIONS, *d.notes]
+    return Report("check", d.title, tuple(results), COLUMNS, tuple(notes),
+                  {"path": d.path, "max_n": max_n, "timeout": timeout,
+                   "seconds": round(time.perf_counter() - t0, 3)})
+
+
+@dataclass(frozen=True)
+class _SideStep:
+    side: object
+
+    @property
+    def latex(self):
+        return self.side.text
+
+    @property
+    def line(self):
+        return self.side.line
+
+    @property
+    def col(self):
+        return self.side.col
+
+    why = ""
+
+
+def _group(ch: Chain) -> str:
+    return ch.name + (f" [{', '.join(ch.case)}]" if ch.case else "")
+
+
+def _check_args(max_n, timeout):
+    if not isinstance(max_n, int) or isinstance(max_n, bool) or not 1 <= max_n <= MAX_N_LIMIT:
+        raise LseError(f"--max-n: must be a whole number from 1 to {MAX_N_LIMIT} (got {max_n})")
+    if not (isinstance(timeout, (int, float)) and timeout > 0):
+        raise LseError(f"--timeout: must be a positive number of seconds (got {timeout})")
+
+
+def load(path: str | Path, sidecar: str | Path | None = None) -> Derivation:
+    """A derivation from a ``.toml`` file or a Markdown note (any other suffix)."""
+    p = Path(path)
+    if p.suffix.lower() == ".toml":
+        if sidecar is not None:
+            raise LseError(f"--sidecar {sidecar}: applies to Markdown notes, not to {path}")
+        from lsecheck import derivation
+
+        return derivation.load(p)
+    from lsecheck import notes
+
+    return notes.load(p, sidecar)
+
+
+def check_path(path, max_n: int = 6, timeout: float = 10.0, sidecar=None) -> Report:
+    """Check a derivation file (``.toml``) or a Markdown note."""
+    _check_args(max_n, timeout)
+    return check_derivation(load(path, sidecar), max_n, timeout)
+
+
+def check_paths(paths, max_n: int = 6, timeout: float = 10.0, sidecar=None) -> Report:
+    """Several files in one report (one table a chain, grouped by file)."""
+    paths = list(paths)
+    if len(paths) == 1:
+        return check_path(paths[0], max_n, timeout, sidecar)
+    _check_args(max_n, timeout)
+    t0 = time.perf_counter()
+    results, notes = [], [ASSUMPTIONS]
+    for p in paths:
+        rep = check_path(p, max_n, timeout, sidecar)
+        results += [Result(r.name, r.verdict, f"{Path(p).name}: {r.group}", r.detail, r.info,
+                           r.counterexample, r.latex) for r in rep.results]
+    return Report("check", f"{len(paths)} derivations", tuple(results), COLUMNS, tuple(notes),
+                  {"paths": [str(p) for p in paths], "max_n": max_n, "timeout": timeout,
+                   "seconds": round(time.perf_counter() - t0, 3)})
