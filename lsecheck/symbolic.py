@@ -101,6 +101,14 @@ class Sym:
         d = sp.Symbol(f"i_{next(self._dummies)}", integer=True, positive=True)
         return sp.Sum(term(d), (d, 1, n))
 
+    def sum_except(self, skip, term):
+        """Σ_{i≠skip} term(i) = Σ_i term(i) − term(skip)."""
+        return self.sum(term) - term(skip)
+
+    @staticmethod
+    def delta(a, b):
+        return sp.KroneckerDelta(a, b)
+
     def d(self, expr, a):
         """∂/∂z_a."""
         return sp.diff(expr, z[a])
@@ -117,13 +125,16 @@ class Sym:
         """log Σ exp(z_i − shift) + shift."""
         return self.log(self.sum(lambda a: self.exp(self.z(a) - shift))) + shift
 
+    def zhat_sum(self, kk):
+        """Σ exp(ẑ_i), ẑ = z − z_k."""
+        return self.sum(lambda b: self.exp(self.z(b) - self.z(kk)))
+
     def f_stable(self, kk):
-        return self.g(self.z(kk))
+        return self.log(self.zhat_sum(kk)) + self.z(kk)
 
     def softmax(self, a, kk):
         """exp(ẑ_a)/Σ exp(ẑ_i), ẑ = z − z_k."""
-        return self.exp(self.z(a) - self.z(kk)) / self.sum(
-            lambda b: self.exp(self.z(b) - self.z(kk)))
+        return self.exp(self.z(a) - self.z(kk)) / self.zhat_sum(kk)
 
 
 def _exp_to_w(arg):
@@ -217,7 +228,10 @@ def apply_distinct(expr, distinct=()):
 
 def zero_test(expr, distinct=()) -> Zero:
     """Decide ``expr == 0`` exactly (exp substitution, sum rules, ``cancel``)."""
-    e = apply_distinct(sp.sympify(expr).doit(deep=False), distinct)
+    e = sp.sympify(expr)
+    if e.has(sp.Derivative):  # do derivatives only: Sum.doit would try closed forms (slow)
+        e = e.replace(lambda x: isinstance(x, sp.Derivative), lambda x: x.doit(deep=False))
+    e = apply_distinct(e, distinct)
     e = normal_sums(to_w(e))
     e = apply_distinct(e, distinct)
     r = sp.cancel(sp.together(e))
@@ -250,14 +264,16 @@ def expand_n(expr, n_value: int, subs=None):
 
 
 def _point(n_value: int, maxat, rng, tie=()):
-    """z in [-3, 1] with z_maxat the unique maximum (z_t = z_maxat for t in tie)."""
+    """z in [-3, 1] with z_maxat the unique maximum (z_t = z_maxat for t in tie).
+
+    ``maxat`` may list several indices (the maxima of different slices).
+    """
     import mpmath as mp
 
     zs = [mp.mpf(round(rng.uniform(-3, 0.75), 3)) for _ in range(n_value)]
-    if maxat is not None:
-        zs[maxat - 1] = mp.mpf(1)
-        for t in tie:
-            zs[t - 1] = mp.mpf(1)
+    tops = [] if maxat is None else [maxat] if isinstance(maxat, int) else list(maxat)
+    for t in [*tops, *tie]:
+        zs[t - 1] = mp.mpf(1)
     return zs
 
 
@@ -464,7 +480,7 @@ class LogRat:
 
     def __init__(self, M, r=None, logs=(), lin=()):
         self.M = M
-        self.r = r if r is not None else M.frac(0)
+        self.r = r if r is not None else M.zero
         self.logs = tuple((c, a) for c, a in logs if not c.is_zero())
         self.lin = tuple((v, c) for v, c in lin if not c.is_zero())
 
@@ -540,10 +556,20 @@ class Exact:
         self.w = gens[: len(self.names)]
         self.plain = gens[len(self.names):]
         self._var = {name: v for v, name in enumerate(self.names)}
+        self.zero, self.one = Frac(self.ring.zero), Frac(self.ring.one)
+        self._memo = {}
+
+    def _memoized(self, key, make):
+        """Pure builders (Σ, f, softmax, ∂) are computed once per model."""
+        if key not in self._memo:
+            self._memo[key] = make()
+        return self._memo[key]
 
     # vocabulary
     def frac(self, c):
-        return Frac(self.ring(c))
+        if c == 0:
+            return self.zero
+        return self.one if c == 1 else Frac(self.ring(c))
 
     def z(self, a):
         """z_a for an index 1..n (or a variable name)."""
@@ -560,11 +586,19 @@ class Exact:
     def lse(self):
         return Sym.lse(self)
 
+    def zhat_sum(self, kk):
+        return self._memoized(("S", kk), lambda: Sym.zhat_sum(self, kk))
+
     def f_stable(self, kk):
-        return Sym.f_stable(self, kk)
+        return self._memoized(("f", kk), lambda: Sym.f_stable(self, kk))
 
     def softmax(self, a, kk):
-        return Sym.softmax(self, a, kk)
+        return self._memoized(("p", a, kk), lambda: Sym.softmax(self, a, kk))
+
+    def f_stable_over(self, kk, over):
+        """The stable f of the variables ``over`` with its maximum at ``kk``."""
+        return self.log(self.sum(lambda a: self.exp(self.z(a) - self.z(kk)), over=over)) \
+            + self.z(kk)
 
     def const(self, p):
         """A plain generator (or polynomial in them) as an expression."""
@@ -577,11 +611,17 @@ class Exact:
             out = t if out is None else out + t
         return out if out is not None else LogRat(self)
 
+    def sum_except(self, skip, term):
+        return self.sum(term, over=[a for a in range(1, self.n + 1) if a != skip])
+
+    def delta(self, a, b):
+        return LogRat(self, self.frac(1 if a == b else 0))
+
     def exp(self, x):
         x = x if isinstance(x, LogRat) else LogRat(self, self.frac(x))
         if not x.r.is_zero():
             raise NotExact("exp of a rational part (only exp of z's and logs is exact)")
-        out = self.frac(1)
+        out = self.one
         for c, a in x.logs:
             out = out * a ** self._int(c)
         for v, c in x.lin:
@@ -609,6 +649,10 @@ class Exact:
     def _d(self, x, v):
         if not isinstance(x, LogRat):
             return LogRat(self)
+        # keyed by identity; the entry keeps x alive so the id is not reused
+        return self._memoized((id(x), v), lambda: (x, self._d_new(x, v)))[1]
+
+    def _d_new(self, x, v):
         wv = self.w[v]
 
         def dz(fr):
@@ -650,11 +694,16 @@ class Exact:
             r = r.subs(self.w[self._var[f"z{t}"]], self.w[self._var[f"z{to}"]])
         return LogRat(self, r)
 
+    def _plain_values(self):
+        import mpmath as mp
+
+        return [mp.mpf(a + 2) / 3 for a in range(len(self.plain))]
+
     def value(self, x, zs):
         """x at z = zs (mpmath numbers for every z-like variable, plain gens = 1..)."""
         import mpmath as mp
 
-        ws = [mp.exp(v) for v in zs] + [mp.mpf(a + 2) / 3 for a in range(len(self.plain))]
+        ws = [mp.exp(v) for v in zs] + self._plain_values()
         out = x.r.evaluate(ws)
         for c, a in x.logs:
             out += c.evaluate(ws) * mp.log(a.evaluate(ws))
@@ -684,6 +733,8 @@ class Exact:
         out = {"n": self.n, "z": [float(vals[f"z{a}"]) for a in range(1, self.n + 1)]}
         if "m" in vals:
             out["m"] = float(vals["m"])
+        if self.plain:
+            out["out_grad"] = [float(v) for v in self._plain_values()]
         if j is not None:
             out["j"] = j
         if k is not None:

@@ -1,3 +1,50 @@
-"""`lsecheck prove`: not yet written."""
+"""`lsecheck prove`: SymPy proves the LogSumExp gradient theorems."""
 
-COMMANDS = ()
+from __future__ import annotations
+
+import click
+
+from lsecheck.cli.common import emit, export_option, json_option, timeout_option
+
+MAX_N_LIMIT = 512  # same bound as lsecheck.prove.MAX_N_LIMIT (kept here: no heavy import)
+
+
+def _max_n(ctx, param, value):
+    """A whole number from 1 to MAX_N_LIMIT; the message names the argument and the range."""
+    text = str(value).strip()
+    try:
+        n = int(text)
+    except ValueError:
+        n = None
+    if n is None or not 1 <= n <= MAX_N_LIMIT:
+        raise click.BadParameter(f"must be a whole number from 1 to {MAX_N_LIMIT} (got {text})",
+                                 ctx, param)
+    return n
+
+
+@click.command("prove")
+@click.option("--max-n", "max_n", default="8", show_default=True, callback=_max_n,
+              metavar="N", help="Also prove at every concrete n = 1..N by exact arithmetic.")
+@click.option("--theorem", "theorems", multiple=True, metavar="NAME",
+              help="Prove only this theorem (repeatable); names: shift, grad-non-max, "
+                   "grad-max, ties, exp-form, hessian, softmax-sum, hessian-ones, tensor.")
+@timeout_option(10.0)
+@json_option
+@export_option((".md", ".tex"))
+def prove(max_n, theorems, timeout, as_json, export):
+    """Prove the gradient of the stable LogSumExp is softmax = exp(z − f).
+
+    Each theorem is proved for symbolic n (Sum, KroneckerDelta, indices in 1..n)
+    and at every n = 1..N (exact rational arithmetic in w = exp(z)); the tensor
+    form for shapes (2,3), (1,2,3), (2,2,2) and every axes choice. 'proved' only
+    when the difference reduced to exactly 0; 'refuted' comes with a
+    counterexample; anything else is 'undecided'.
+    """
+    from lsecheck import prove as prover
+
+    report = prover.run(names=theorems, max_n=max_n, timeout=timeout,
+                        latex=export is not None)
+    return emit(report, as_json, export)
+
+
+COMMANDS = (prove,)
