@@ -240,14 +240,11 @@ def cases(indices, conditions, argmax) -> list[Case]:
                if a in block and b in block):
             reps = tuple(dict.fromkeys(block[s][0] for s in order))
             subs = tuple((s, block[s][0]) for s in order if block[s][0] != s)
-            label = ", ".join(" = ".join(x.name for x in b) for b in
-                              dict.fromkeys(block[s] for s in order) if len(b) > 1)
-            distinct = [b[0].name for b in dict.fromkeys(block[s] for s in order)]
-            if len(distinct) > 1:
-                label = (label + "; " if label else "") + " ≠ ".join(distinct)
+            label = " ≠ ".join(" = ".join(x.name for x in b)
+                               for b in dict.fromkeys(block[s] for s in order))
             top = block[argmax][0] if argmax in block else None
             every = tuple((s, block[s][0]) for s in order)
-            out.append(Case(subs, reps, label or (distinct[0] if distinct else ""), top, every))
+            out.append(Case(subs, reps, label, top, every))
     return out
 
 
@@ -402,7 +399,7 @@ def check_chain(name, steps, conditions, ctx: Context, max_n: int, timeout: floa
         raise LseError(f"{path}: chain {name!r}: its case conditions contradict each other")
     concrete = any(_concrete(e) for e in exprs)
     results = []
-    ref, ref_num, bridged = None, 0, []
+    ref, ref_num, bridged, good = None, 0, [], None
     for num, p in enumerate(prepared, 1):
         info = {"line": p.line, "col": p.col}
         if p.expr is None:
@@ -412,6 +409,7 @@ def check_chain(name, steps, conditions, ctx: Context, max_n: int, timeout: floa
             continue
         if ref is None:
             ref, ref_num, bridged = p, num, []
+            good = (p, num)  # the last step known equal to the start
             continue
         t0 = time.perf_counter()
         verdicts = []
@@ -440,10 +438,25 @@ def check_chain(name, steps, conditions, ctx: Context, max_n: int, timeout: floa
         cex = dict(v.counterexample) if v.counterexample else None
         if cex is not None:
             cex = {"file": path, "line": p.line, "col": p.col, **cex}
+        if v.verdict == REFUTED and good is not None and good[1] != ref_num:
+            if _same(good[0], p, all_cases, max_n, timeout, concrete):
+                detail += f"; but it equals step {good[1]}: the error is in step {ref_num}"
         results.append(Result(f"step {num}", v.verdict, group, detail, info, cex,
                               latex=(f"&{ref.text}", f"&= {p.text}")))
+        if v.verdict != REFUTED:
+            good = (p, num) if good is None or good[1] == ref_num else good
         ref, ref_num, bridged = p, num, []
     return results
+
+
+def _same(a: _Prepared, b: _Prepared, all_cases, max_n, timeout, concrete) -> bool:
+    """Is step ``b`` equal to the earlier step ``a`` in every case (proved)?"""
+    for c in all_cases:
+        sub = dict(c.subs)
+        v = decide(a.expr.xreplace(sub), b.expr.xreplace(sub), c, max_n, timeout, concrete)
+        if v.verdict != PROVED:
+            return False
+    return True
 
 
 def check_derivation(d: Derivation, max_n: int = 6, timeout: float = 10.0) -> Report:

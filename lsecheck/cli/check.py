@@ -1,3 +1,38 @@
-"""`lsecheck check`: not yet written."""
+"""`lsecheck check`: verify a hand-written derivation step by step."""
 
-COMMANDS = ()
+from __future__ import annotations
+
+import click
+
+from lsecheck.cli.common import emit, export_option, json_option, timeout_option
+
+
+@click.command("check")
+@click.argument("files", nargs=-1, required=True, metavar="FILE...")
+@click.option("--max-n", type=int, default=6, show_default=True,
+              help="Where symbolic n is not reduced, check every n = 1..N exactly.")
+@timeout_option(10.0)
+@click.option("--sidecar", default=None, metavar="FILE.toml",
+              help="Definitions and cases for a Markdown note (docs/check.md).")
+@json_option
+@export_option((".md", ".tex"))
+def check(files, max_n, timeout, sidecar, as_json, export):
+    """Verify a derivation step by step and point at the wrong step.
+
+    FILE is a derivation (.toml, format in docs/check.md) or a Markdown note
+    ($$…$$, align*, Hugo math_block). Several files may be given (a shell
+    glob such as derivations/*.toml); a directory is refused. Each step is
+    compared with the previous checkable one: proved, refuted (with a
+    counterexample), undecided, or not checkable (and bridged).
+    """
+    from lsecheck.check import MAX_N_LIMIT, check_paths
+    from lsecheck.errors import LseError
+
+    if not 1 <= max_n <= MAX_N_LIMIT:
+        raise LseError(f"--max-n: must be a whole number from 1 to {MAX_N_LIMIT} (got {max_n})")
+    if sidecar is not None and len(files) > 1:
+        raise LseError("--sidecar: applies to one Markdown note; give one FILE with it")
+    return emit(check_paths(files, max_n, timeout, sidecar), as_json, export)
+
+
+COMMANDS = (check,)
