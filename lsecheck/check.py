@@ -256,12 +256,19 @@ def _parse_conditions(texts, path, line) -> list:
             ex = [s.expr for s in r.sides]
             if not r.checkable or len(ex) != 2 or r.rels[0] not in ("=", r"\neq", r"\ne"):
                 raise LseError(f"{path}:{line}: a case is 'j \\neq k' or 'z_j = z_k' (got {t!r})")
-            a, b = (x.indices[0] if isinstance(x, sp.Indexed) else x for x in ex)
+            a, b = (x.indices[0] if isinstance(x, sp.Indexed) else _as_index(x) for x in ex)
             if not (isinstance(a, sp.Symbol) and isinstance(b, sp.Symbol)):
                 raise LseError(f"{path}:{line}: a case relates two indices, e.g. 'j \\neq k' "
                                f"(got {t!r})")
             out.append((a, b, r.rels[0] == "="))
     return out
+
+
+def _as_index(x):
+    """A bare letter in a case (``j \\neq k``) is an index."""
+    if isinstance(x, sp.Symbol) and len(x.name) == 1 and x != symbolic.n:
+        return latex.index(x.name)
+    return x
 
 
 # ---- deciding one pair of steps ------------------------------------------------

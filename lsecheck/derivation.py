@@ -27,9 +27,10 @@ Every step is claimed equal to the one before it under the chain's case.
 
 from __future__ import annotations
 
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
+
+import tomllib
 
 from lsecheck.errors import LseError
 

@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import unicodedata
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache, lru_cache
 from pathlib import Path
 
 from lsecheck.errors import LseError
@@ -73,7 +73,7 @@ def _sp():
     return sympy
 
 
-@lru_cache(maxsize=None)
+@cache
 def index(name: str):
     """The index symbol ``name`` (a positive integer, as in lsecheck.symbolic)."""
     if name == "n":
@@ -88,7 +88,7 @@ def N():
     return n
 
 
-@lru_cache(maxsize=None)
+@cache
 def vector(name: str):
     if name == "z":
         from lsecheck.symbolic import z
@@ -106,7 +106,7 @@ def MAXZ():
     return _sp().Symbol("max(z)", real=True)
 
 
-@lru_cache(maxsize=None)
+@cache
 def scalar(name: str):
     return _sp().Symbol(name, real=True)
 

@@ -26,9 +26,10 @@ a sidecar TOML the user names::
 from __future__ import annotations
 
 import re
-import tomllib
 from dataclasses import dataclass
 from pathlib import Path
+
+import tomllib
 
 from lsecheck import latex
 from lsecheck.derivation import Chain, Definition, Derivation, Step, read_text
@@ -173,8 +174,8 @@ def _case_of(prose_math) -> tuple[str, ...]:
             ex = [s.expr for s in r.sides]
             if len(ex) != 2 or r.rels[0] not in ("=", r"\neq", r"\ne") or None in ex:
                 continue
-            if all(isinstance(e, sp.Symbol) and e.is_integer or isinstance(e, sp.Indexed)
-                   and e.base == Z() for e in ex):
+            if all(isinstance(e, sp.Symbol) and len(e.name) == 1 and e.name != "n"
+                   or isinstance(e, sp.Indexed) and e.base == Z() for e in ex):
                 out.append(m.strip())
     return tuple(out)
 
@@ -205,7 +206,7 @@ def read(text: str, path: str = "<note>", sidecar: str | Path | None = None) -> 
         current: list[Step] = []
         name = label
 
-        def close(name=label):
+        def close(name, current=current, case=case):
             if len(current) >= 2:
                 chains.append(Chain(name, tuple(current), case, current[0].line))
             current.clear()
