@@ -28,7 +28,7 @@ from itertools import permutations
 from lsecheck.errors import LseError
 from lsecheck.limits import DEFAULT_TIMEOUT, TimeLimit, time_limit
 from lsecheck.results import PROVED, REFUTED, SKIPPED, UNDECIDED, Report, Result
-from lsecheck.theorems import BY_NAME, SHAPES, THEOREMS, Theorem, axes_choices
+from lsecheck.theorems import SHAPES, THEOREMS, Theorem, axes_choices
 
 ALL_TUPLES_UP_TO = 3  # check every index tuple (not only representatives) for n <= this
 MAX_N_LIMIT = 512
@@ -37,15 +37,16 @@ SCALAR, TENSOR = "z ∈ ℝⁿ", "tensor form with axes"
 WORST = {PROVED: 0, SKIPPED: 0, UNDECIDED: 1, "error": 2, REFUTED: 3}
 
 
-def select(names=None) -> tuple[Theorem, ...]:
+def select(names=None, table=THEOREMS) -> tuple[Theorem, ...]:
     """The rows named (all when ``names`` is empty); unknown names are an input error."""
     if not names:
-        return THEOREMS
-    unknown = [x for x in names if x not in BY_NAME]
+        return tuple(table)
+    known = [t.name for t in table]
+    unknown = [x for x in names if x not in known]
     if unknown:
         raise LseError(f"--theorem: unknown theorem {unknown[0]!r}; choose from "
-                       + ", ".join(BY_NAME))
-    return tuple(t for t in THEOREMS if t.name in set(names))
+                       + ", ".join(known))
+    return tuple(t for t in table if t.name in set(names))
 
 
 def _letters(pattern):
@@ -95,12 +96,15 @@ def _symbolic(th: Theorem):
     return verdict, evidence, lines
 
 
-def _latex_chain(pattern, chain) -> str:
+def _latex_chain(pattern, chain) -> list[str]:
+    """The chain as SymPy built it, one aligned line a link, under its case."""
     import sympy as sp
 
-    case = {(): "", ("j", "k"): r"\quad (j \ne k)", ("k", "k"): r"\quad (j = k)"}
-    parts = " = ".join(sp.latex(e) for e in chain)
-    return parts + case.get(tuple(pattern), r"\quad (" + ",".join(pattern) + ")")
+    case = {(): "", ("j", "k"): "j \\ne k", ("k", "k"): "j = k"}.get(
+        tuple(pattern), ", ".join(pattern))
+    head = [r"\text{SymPy, symbolic } n" + (f" \\ ({case})" if case else "") + ":"]
+    body = [("&" if a == 0 else "&= ") + sp.latex(e) for a, e in enumerate(chain)]
+    return head + body
 
 
 # --------------------------------------------------------------------------- concrete n
@@ -148,10 +152,9 @@ def _model(n_value: int, cache: dict):
 # --------------------------------------------------------------------------- tensor
 
 
-def _tensor(shape, timeout):
+def _tensor(th: Theorem, shape, timeout):
     """Every axes choice for one shape: (verdict, detail, counterexample, per-axes times)."""
     from lsecheck.symbolic import Exact, NotExact
-    from lsecheck.theorems import tensor_vjp
 
     size = 1
     for s in shape:
@@ -166,13 +169,14 @@ def _tensor(shape, timeout):
             with time_limit(timeout):
                 M = Exact(size, names=[f"z{a}" for a in range(1, size + 1)],
                           plain=[f"g{a}" for a in range(1, outs + 1)])
-                for name, lhs, rhs in tensor_vjp(M, shape, axes):
+                for name, lhs, rhs in th.claim(M, shape, axes):
                     z = M.is_zero(lhs - rhs)
                     if z is False:
                         tops = _slice_maxima(shape, axes)
-                        ce = M.counterexample(lhs, rhs, maxat=tops)
+                        ce = dict(M.counterexample(lhs, rhs, maxat=tops) or {})
+                        ce.pop("n", None)
                         ce = {"shape": list(shape), "axes": _axes_text(axes), "entry": name,
-                              **(ce or {})}
+                              "Z_flat": ce.pop("z", None), **ce}
                         return REFUTED, f"axes={_axes_text(axes)}: {name} differs", ce
                     if z is None:
                         undecided.append(f"axes={_axes_text(axes)}: {name} not reduced")
@@ -182,9 +186,7 @@ def _tensor(shape, timeout):
             undecided.append(f"axes={_axes_text(axes)}: {e}")
     if undecided:
         return UNDECIDED, "; ".join(undecided), None
-    return PROVED, (f"VJP with symbolic out_grad = out_grad·exp(Z − f) broadcast, entry by "
-                    f"entry, for {len(axes_choices(len(shape)))} axes choices (every non-empty "
-                    f"subset and None)"), None
+    return PROVED, f"reduced to 0 for {len(axes_choices(len(shape)))} axes choices", None
 
 
 def _slice_maxima(shape, axes):
@@ -210,17 +212,21 @@ def _axes_text(axes) -> str:
 
 
 def run(names=None, max_n: int = 8, timeout: float = DEFAULT_TIMEOUT,
-        latex: bool = True) -> Report:
+        latex: bool = True, table=THEOREMS) -> Report:
     """Prove the theorems named (all by default) for symbolic n and n = 1..max_n.
 
     ``latex`` adds the symbolic chains as LaTeX lines (for handouts); the
-    statements' lines are always there.
+    statements' lines are always there.  ``table`` replaces the theorem table
+    (tests use it to feed wrong claims).
     """
     if not isinstance(max_n, int) or isinstance(max_n, bool) or not 1 <= max_n <= MAX_N_LIMIT:
         raise LseError(f"--max-n: must be a whole number from 1 to {MAX_N_LIMIT} (got {max_n})")
     if not timeout or timeout <= 0:
         raise LseError(f"--timeout: must be a positive number of seconds (got {timeout})")
-    chosen = select(names)
+    chosen = select(names, table)
+    t0 = time.perf_counter()
+    _warm_up()  # import SymPy and pay its lazy imports, so that row times measure the work
+    warm_up = time.perf_counter() - t0
     scalar = [t for t in chosen if t.kind == "scalar"]
     results: list[Result] = []
     sym_out = {}
@@ -229,7 +235,7 @@ def run(names=None, max_n: int = 8, timeout: float = DEFAULT_TIMEOUT,
         try:
             with time_limit(timeout):
                 verdict, evidence, chains = _symbolic(th) if th.symbolic else (SKIPPED, [], [])
-                lines = [_latex_chain(p, c) for p, c in chains] if latex else []
+                lines = [x for p, c in chains for x in _latex_chain(p, c)] if latex else []
         except TimeLimit as e:
             verdict, evidence, lines = UNDECIDED, [f"symbolic n: {e}"], []
         sym_out[th.name] = (verdict, evidence, lines, time.perf_counter() - t0)
@@ -267,19 +273,19 @@ def run(names=None, max_n: int = 8, timeout: float = DEFAULT_TIMEOUT,
         results += _scalar_results(th, sym_out[th.name], conc[th.name], max_n)
 
     tensor_times = {}
-    if any(t.kind == "tensor" for t in chosen):
-        th = BY_NAME["tensor"]
+    for th in (t for t in chosen if t.kind == "tensor"):
         for shape in SHAPES:
             t0 = time.perf_counter()
-            verdict, detail, ce = _tensor(shape, timeout)
+            verdict, detail, ce = _tensor(th, shape, timeout)
             dt = time.perf_counter() - t0
             tensor_times[str(shape)] = dt
             results.append(Result(
-                f"tensor {shape}", verdict, TENSOR, detail,
-                {"case": th.case, "n": f"shape {shape}", "seconds": round(dt, 4)},
+                f"{th.name} {shape}", verdict, TENSOR, detail,
+                {"case": th.case, "n": f"shape {shape}", "seconds": round(dt, 4),
+                 "step": th.step},
                 ce, th.latex))
 
-    notes = [
+    notes = [f"{th.name} covers {th.step}" for th in chosen if th.name == "ties"] + [
         "proved = the difference reduced to exactly 0 (exp substitution w = exp(z) > 0, "
         "finite-sum rules, rational cancellation; no simplify); "
         "concrete n: one index tuple per case by permutation symmetry, every tuple for "
@@ -290,10 +296,17 @@ def run(names=None, max_n: int = 8, timeout: float = DEFAULT_TIMEOUT,
     if per_n:
         notes.append("time per n (ms): " + "  ".join(f"{k}:{v * 1e3:.1f}"
                                                       for k, v in per_n.items()))
-    meta = {"max_n": max_n, "timeout": timeout,
+    meta = {"max_n": max_n, "timeout": timeout, "sympy_import_s": round(warm_up, 6),
             "time_per_n": {str(k): round(v, 6) for k, v in per_n.items()},
             "tensor_time": {k: round(v, 6) for k, v in tensor_times.items()}}
     return Report("prove", "lsecheck prove", tuple(results), COLUMNS, tuple(notes), meta)
+
+
+def _warm_up() -> None:
+    """The first Add of SymPy imports sympy.tensor and more (~0.1 s): pay it up front."""
+    from lsecheck import symbolic as s
+
+    s.normal_sums(s.Sym().softmax(s.j, s.k))
 
 
 def _worse(a: str, b: str) -> str:
@@ -310,21 +323,20 @@ def _scalar_results(th: Theorem, sym, conc, max_n: int) -> list[Result]:
         if verdict == UNDECIDED and conc["verdict"] == REFUTED:
             verdict, ce = REFUTED, conc["ce"]  # false at some n, so false for symbolic n
             evidence = evidence + [f"refuted at {conc['notes'][-1]}"]
-        detail = ("; ".join(evidence) if evidence else
-                  "difference reduced to 0 for symbolic n (Sum, KroneckerDelta, indices in 1..n)")
-        if th.name == "ties":
-            detail += f". Covers: {th.step}"
+        detail = "; ".join(evidence) if evidence else "reduced to 0 for all n"
         out.append(Result(th.name, verdict, group, detail,
-                          {"case": th.case, "n": "symbolic", "seconds": round(dt, 4)}, ce, latex))
+                          {"case": th.case, "n": "symbolic", "seconds": round(dt, 4),
+                           "step": th.step}, ce, latex))
     lo = th.n_min
     if max_n < lo:
         out.append(Result(th.name, SKIPPED, group, f"needs n ≥ {lo} (--max-n is {max_n})",
-                          {"case": th.case, "n": f"{lo}..{max_n}", "seconds": 0.0}))
+                          {"case": th.case, "n": f"{lo}..{max_n}", "seconds": 0.0,
+                           "step": th.step}))
         return out
     cverdict = conc["verdict"]
-    cdetail = ("; ".join(conc["notes"]) if conc["notes"] else
-               f"exact at every n = {lo}..{max_n}, every case")
+    cdetail = "; ".join(conc["notes"]) if conc["notes"] else "reduced to 0 at each n"
     out.append(Result(th.name, cverdict, group, cdetail,
                       {"case": th.case, "n": f"{lo}..{max_n}" if lo < max_n else str(lo),
-                       "seconds": round(conc["time"], 4)}, conc["ce"], latex))
+                       "seconds": round(conc["time"], 4), "step": th.step},
+                      conc["ce"], tuple(th.latex)))
     return out

@@ -98,7 +98,7 @@ class Sym:
         return z[a]
 
     def sum(self, term):
-        d = sp.Symbol(f"i_{next(self._dummies)}", integer=True, positive=True)
+        d = sp.Symbol("i" + "'" * next(self._dummies), integer=True, positive=True)
         return sp.Sum(term(d), (d, 1, n))
 
     def sum_except(self, skip, term):

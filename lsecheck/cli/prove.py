@@ -42,9 +42,28 @@ def prove(max_n, theorems, timeout, as_json, export):
     """
     from lsecheck import prove as prover
 
+    if export is not None:
+        _probe(export)
     report = prover.run(names=theorems, max_n=max_n, timeout=timeout,
                         latex=export is not None)
     return emit(report, as_json, export)
+
+
+def _probe(path) -> None:
+    """Open the handout file before the work, so an unwritable path fails first."""
+    import os
+
+    from lsecheck.errors import LseError
+
+    existed = os.path.exists(path)
+    try:
+        with open(path, "a", encoding="utf-8"):
+            pass
+    except OSError as e:
+        raise LseError(f"--export {path}: cannot write ({e.strerror}); choose another path") \
+            from None
+    if not existed:
+        os.remove(path)
 
 
 COMMANDS = (prove,)

@@ -1,0 +1,210 @@
+"""The prover and `lsecheck prove`: true theorems proved, wrong ones refuted, bad input refused."""
+
+import dataclasses
+import json
+import math
+import subprocess
+import sys
+
+import pytest
+
+from lsecheck import prove
+from lsecheck.cli import cli, main
+from lsecheck.errors import LseError
+from lsecheck.theorems import BY_NAME, THEOREMS
+
+
+@pytest.fixture(scope="module")
+def report():
+    return prove.run(max_n=5)
+
+
+def test_every_theorem_is_proved_for_symbolic_and_concrete_n(report):
+    assert report.verdict == "verified" and report.exit_code == 0
+    rows = {(r.name, r.info["n"]) for r in report.results}
+    for name in ("shift", "grad-non-max", "grad-max", "exp-form", "ties", "hessian"):
+        assert (name, "symbolic") in rows, name
+    assert ("grad-max", "1..5") in rows and ("grad-non-max", "2..5") in rows
+    assert {r.name for r in report.results if r.group == prove.TENSOR} == {
+        "tensor (2, 3)", "tensor (1, 2, 3)", "tensor (2, 2, 2)"}
+    assert all(r.verdict == "proved" for r in report.results)
+    assert set(report.meta["time_per_n"]) == {"1", "2", "3", "4", "5"}
+    assert any("ties covers the note's step" in x for x in report.notes)
+
+
+def test_latex_lines_carry_the_statement_and_the_symbolic_chain(report):
+    row = next(r for r in report.results if r.name == "grad-max" and r.info["n"] == "symbolic")
+    assert any(r"\frac{\partial f}{\partial z_k}" in x for x in row.latex)
+    assert any("SymPy, symbolic" in x for x in row.latex)
+
+
+# --------------------------------------------------------------------------- wrong claims
+
+
+def _softmax(zs):
+    m = max(zs)
+    e = [math.exp(v - m) for v in zs]
+    return [x / sum(e) for x in e]
+
+
+def drop_plus_one(M, k, _k):
+    zhat = lambda a: M.exp(M.z(a) - M.z(k))  # noqa: E731
+    return M.d(M.f_stable(k), k), -M.sum_except(k, zhat) / M.sum(zhat)
+
+
+def unshifted_denominator(M, j, k):
+    return M.d(M.f_stable(k), j), M.exp(M.z(j) - M.z(k)) / M.sum(lambda a: M.exp(M.z(a)))
+
+
+def flipped_sign(M, j, k):
+    return M.d(M.f_stable(k), j), -M.softmax(j, k)
+
+
+WRONG = [  # (row to alter, wrong claim, the wrong right-hand side in floats)
+    ("grad-max", drop_plus_one, lambda zs, j, k: _softmax(zs)[k - 1] - 1),
+    ("grad-non-max", unshifted_denominator,
+     lambda zs, j, k: math.exp(zs[j - 1] - zs[k - 1]) / sum(math.exp(v) for v in zs)),
+    ("grad-non-max", flipped_sign, lambda zs, j, k: -_softmax(zs)[j - 1]),
+]
+
+
+@pytest.mark.parametrize("row, claim, wrong_rhs", WRONG, ids=[w[1].__name__ for w in WRONG])
+def test_a_wrong_claim_is_refuted_with_a_counterexample_that_violates_it(row, claim, wrong_rhs):
+    th = dataclasses.replace(BY_NAME[row], name="wrong", claim=claim)
+    rep = prove.run(max_n=6, table=(th,))
+    assert rep.verdict == "refuted" and rep.exit_code == 1
+    assert all(r.verdict == "refuted" for r in rep.results)  # symbolic and concrete rows
+    for r in rep.results:
+        ce = r.counterexample
+        zs, j, k = ce["z"], ce["j"], ce["k"]
+        assert len(zs) == ce["n"] and zs.index(max(zs)) == k - 1 and zs.count(max(zs)) == 1
+        true_grad = _softmax(zs)[j - 1]  # re-evaluated here, in floats
+        assert ce["lhs"] == pytest.approx(true_grad, rel=1e-12)
+        assert ce["rhs"] == pytest.approx(wrong_rhs(zs, j, k), rel=1e-12)
+        assert abs(true_grad - wrong_rhs(zs, j, k)) > 1e-6
+
+
+def test_a_claim_that_breaks_index_symmetry_is_caught_by_the_all_tuples_guard():
+    def only_for_j_2(M, j, k):
+        lhs, rhs = M.d(M.f_stable(k), j), M.softmax(j, k)
+        return lhs, (rhs if j == 2 else rhs * 2)  # wrong unless j is the representative
+
+    th = dataclasses.replace(BY_NAME["grad-non-max"], name="asym", claim=only_for_j_2)
+    rep = prove.run(max_n=3, table=(th,))
+    concrete = next(r for r in rep.results if r.info["n"] != "symbolic")
+    assert concrete.verdict == "refuted"
+
+
+def test_a_wrong_tensor_gradient_is_refuted():
+    def doubled(M, shape, axes):  # out_grad · exp(Z − f) counted twice
+        return [(name, lhs, rhs + rhs) for name, lhs, rhs in BY_NAME["tensor"].claim(M, shape,
+                                                                                    axes)]
+
+    th = dataclasses.replace(BY_NAME["tensor"], claim=doubled)
+    rep = prove.run(max_n=1, table=(th,))
+    assert rep.verdict == "refuted" and len(rep.results) == 3
+    for r in rep.results:
+        ce = r.counterexample
+        assert r.verdict == "refuted" and ce["entry"].startswith("Z[") and "axes" in ce
+        assert len(ce["Z_flat"]) == math.prod(ce["shape"])
+        assert ce["rhs"] == pytest.approx(2 * ce["lhs"], rel=1e-12) and ce["lhs"] != 0
+
+
+def test_a_tiny_timeout_is_undecided_never_a_hang():
+    rep = prove.run(max_n=8, timeout=0.001)
+    assert rep.verdict == "undecided" and rep.exit_code == 3
+    assert any("time limit" in r.detail for r in rep.results)
+
+
+def test_run_checks_its_arguments():
+    for bad in (0, -1, 1.5, 513, True):
+        with pytest.raises(LseError, match="--max-n"):
+            prove.run(max_n=bad)
+    with pytest.raises(LseError, match="unknown theorem 'nope'"):
+        prove.run(names=["nope"])
+
+
+def test_max_n_smaller_than_a_case_needs_is_skipped_not_proved():
+    rep = prove.run(names=["hessian"], max_n=2)
+    concrete = next(r for r in rep.results if r.info["n"] != "symbolic")
+    assert concrete.verdict == "skipped" and "n ≥ 3" in concrete.detail
+
+
+# --------------------------------------------------------------------------- command line
+
+
+def _main(args, capsys):
+    with pytest.raises(SystemExit) as e:
+        main(args)
+    out = capsys.readouterr()
+    return e.value.code, out.out, out.err
+
+
+def test_cli_json_schema_and_exit_code(capsys):
+    code, out, err = _main(["prove", "--max-n", "3", "--json"], capsys)
+    obj = json.loads(out)
+    assert code == 0 and obj["verdict"] == "verified" and obj["exit_code"] == 0
+    assert obj["command"] == "prove" and obj["counts"]["proved"] == len(obj["results"])
+    for r in obj["results"]:
+        assert {"name", "verdict", "case", "n", "seconds", "step"} <= set(r)
+    assert obj["meta"]["max_n"] == 3 and set(obj["meta"]["time_per_n"]) == {"1", "2", "3"}
+
+
+def test_cli_table_shows_theorems_cases_and_time_per_n(runner):
+    res = runner.invoke(cli, ["prove", "--theorem", "grad-max", "--theorem", "ties",
+                              "--max-n", "12"])
+    assert res.exit_code == 0, res.output
+    assert "grad-max" in res.output and "symbolic" in res.output and "1..12" in res.output
+    assert "time per n (ms)" in res.output and "12:" in res.output
+    assert "prove: verified" in res.output
+
+
+@pytest.mark.parametrize("value", ["0", "-1", "1.5", "abc", "513"])
+def test_cli_bad_max_n_is_one_line_exit_2(value, capsys):
+    code, out, err = _main(["prove", "--max-n", value], capsys)
+    assert code == 2 and out == ""
+    assert err.count("\n") == 1 and "--max-n" in err and "1 to 512" in err and value in err
+
+
+def test_cli_unknown_theorem_is_one_line_exit_2(capsys):
+    code, out, err = _main(["prove", "--theorem", "nope"], capsys)
+    assert code == 2 and out == "" and err.count("\n") == 1
+    assert "--theorem" in err and "nope" in err and "grad-max" in err
+
+
+@pytest.mark.parametrize("path", ["/proc/lsecheck-x.md", "{tmp}/file.txt/x.md", "{tmp}/x.pdf",
+                                  "{tmp}"])
+def test_cli_unusable_export_path_is_one_line_exit_2(path, tmp_path, capsys):
+    (tmp_path / "file.txt").write_text("not a folder")
+    code, out, err = _main(["prove", "--export", path.format(tmp=tmp_path)], capsys)
+    assert code == 2 and out == "" and err.count("\n") == 1 and "--export" in err
+
+
+@pytest.mark.parametrize("suffix, marker", [(".md", "$$"), (".tex", r"\begin{document}")])
+def test_cli_export_writes_a_handout_with_latex_steps(suffix, marker, tmp_path, capsys):
+    path = tmp_path / f"handout{suffix}"
+    code, _, err = _main(["prove", "--max-n", "2", "--export", str(path)], capsys)
+    text = path.read_text(encoding="utf-8")
+    assert code == 0 and marker in text and r"\frac{\partial f}{\partial z_k}" in text
+    assert "ties" in text and "wrote" in err
+
+
+def test_cli_tiny_timeout_exits_3(capsys):
+    code, out, _ = _main(["prove", "--timeout", "0.01", "--max-n", "4", "--json"], capsys)
+    assert code == 3 and json.loads(out)["verdict"] == "undecided"
+
+
+def test_cli_timeout_below_the_floor_is_refused(capsys):
+    code, out, err = _main(["prove", "--timeout", "0"], capsys)
+    assert code == 2 and err.count("\n") == 1 and "--timeout" in err
+
+
+def test_prove_help_is_light_and_lists_the_options():
+    code = ("import sys\nfrom lsecheck.cli import main\ntry:\n    main(['prove', '--help'])\n"
+            "except SystemExit:\n    pass\nprint('SYMPY=' + str('sympy' in sys.modules))\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert "--max-n" in out.stdout and "--theorem" in out.stdout and "SYMPY=False" in out.stdout
+
+
+def test_the_theorem_table_is_what_the_prover_runs():
+    assert prove.select() == THEOREMS
