@@ -189,6 +189,35 @@ def _tidy(e):
                      and x.exp.is_positive, lambda x: x.base)
 
 
+def _positive(e) -> bool:
+    """Positive by its structure (exp, sums and products of positives)."""
+    if e.is_Number:
+        return bool(e > 0)
+    if isinstance(e, sp.exp):
+        return e.args[0].is_real is not False
+    if isinstance(e, sp.Sum):
+        return _positive(e.function)
+    if isinstance(e, (sp.Add, sp.Mul)):
+        return all(_positive(a) for a in e.args)
+    if isinstance(e, sp.Pow):
+        return _positive(e.base) and e.exp.is_real
+    return False
+
+
+def _logs(e):
+    """log of a product of positives -> sum of logs; log exp x -> x (sound: arguments > 0)."""
+    def split(x):
+        a = x.args[0]
+        if isinstance(a, sp.exp):
+            return a.args[0]
+        if isinstance(a, sp.Mul) and all(_positive(f) for f in a.args):
+            return sp.Add(*[split(sp.log(f, evaluate=False)) for f in a.args])
+        if isinstance(a, sp.Pow) and _positive(a.base) and a.exp.is_real:
+            return a.exp * split(sp.log(a.base, evaluate=False))
+        return sp.log(a)
+    return e.replace(lambda x: isinstance(x, sp.log), split)
+
+
 def _indices(e) -> set:
     """Free index symbols of ``e`` (z subscripts and deltas, not summation dummies)."""
     out = set()
@@ -386,7 +415,7 @@ def _prepare(step_text, line, col, why, ctx: Context, path: str) -> _Prepared:
         return _Prepared(step_text, line, col, why or r.why, None,
                          "a relation, not an expression (write one side per step)")
     e = ctx.expand(_fresh(r.sides[0].expr))
-    e = _tidy(_derivatives(_conditions(e)))
+    e = _logs(_tidy(_derivatives(_conditions(e))))
     if e.has(latex.REALS()):
         return _Prepared(step_text, line, col, why, None, "a set, not an expression")
     return _Prepared(step_text, line, col, why or r.why, e)

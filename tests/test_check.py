@@ -137,3 +137,14 @@ def test_cli_json_export_and_several_files(tmp_path, capsys):
     assert bad["line"] == 10 and "counterexample" in bad and "✗" in out_md.read_text()
     code, out, _ = _run(["check", "--export", str(out_tex), *map(str, SHIPPED)], capsys)
     assert code == 0 and "verified" in out and "checkmark" in out_tex.read_text()
+
+
+def test_logs_proved_and_refuted(tmp_path):
+    body = ("definitions = ['s_i = \\frac{\\exp z_i}{\\sum_{m=1}^n \\exp z_m}']\n"
+            "[[chain]]\nsteps = ['\\log s_j', '%s']\n")
+    good = tmp_path / "good.toml"
+    good.write_text(body % "z_j - \\log \\sum_{i=1}^n \\exp z_i")
+    bad = tmp_path / "bad.toml"
+    bad.write_text(body % "z_j + \\log \\sum_{i=1}^n \\exp z_i")
+    assert check.check_path(good).results[0].verdict == PROVED
+    assert check.check_path(bad).results[0].verdict == REFUTED

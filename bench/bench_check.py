@@ -1,0 +1,85 @@
+"""Figures of `lsecheck check` (issue 3), measured side by side in one run.
+
+* every derivation in derivations/ checked cold (a fresh process): target ≤ 3 s
+* the seed note checked cold: target ≤ 2 s
+* a generated chain of 250/500/1000/2000 steps: time must grow linearly
+
+Run from the repository root:  python bench/bench_check.py [--quick]
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+SEED = ROOT.parent / "shared" / "seed" / "logsumexp-gradient.md"
+LENGTHS = (250, 500, 1000, 2000)
+
+HEAD = r"""title = "generated chain"
+definitions = ['z_k = \max z', '\hat{z}_i = z_i - \max z',
+               'f = \log \sum_{i=1}^n \exp \hat{z}_i + \max z']
+[[chain]]
+name = "generated"
+steps = [
+  '\frac{\partial f}{\partial z_j}',
+"""
+SOFTMAX = r"'\frac{\exp \hat{z}_j}{\sum_{i=1}^n \exp \hat{z}_i}',"
+# a different true step each time: the derivative of f + m (z_k - \max z)
+VARIANT = (r"'\frac{{\partial}}{{\partial z_j}} "
+           r"(\log \sum_{{i=1}}^n \exp \hat{{z}}_i + z_k + {m} z_k - {m} \max z)',")
+
+
+def generated(steps: int) -> str:
+    body = []
+    for m in range(1, steps):
+        body.append(SOFTMAX if m % 2 == 0 else VARIANT.format(m=m))
+    return HEAD + "\n".join("  " + b for b in body) + "\n]\n"
+
+
+def cold(args) -> tuple[float, int]:
+    t0 = time.perf_counter()
+    out = subprocess.run([sys.executable, "-m", "lsecheck", "check", *args],
+                         capture_output=True, text=True, cwd=ROOT)
+    return time.perf_counter() - t0, out.returncode
+
+
+def main() -> None:
+    quick = "--quick" in sys.argv
+    rows = []
+    files = sorted(str(p.relative_to(ROOT)) for p in (ROOT / "derivations").glob("*.toml"))
+    t, code = cold(files)
+    rows.append((f"derivations/*.toml cold ({len(files)} files)", t, 3.0, f"exit {code}"))
+    if SEED.exists():
+        t, code = cold([str(SEED)])
+        rows.append(("seed note cold", t, 2.0, f"exit {code} (the note has one wrong step)"))
+    from lsecheck.check import check_path
+
+    per = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for n in LENGTHS[:2] if quick else LENGTHS:
+            p = Path(tmp) / f"chain{n}.toml"
+            p.write_text(generated(n), encoding="utf-8")
+            t0 = time.perf_counter()
+            rep = check_path(p)
+            t = time.perf_counter() - t0
+            per.append((n, t))
+            counts = ", ".join(f"{v} {k}" for k, v in rep.counts().items())
+            rows.append((f"generated chain, {n} steps", t, None,
+                         f"{1e3 * t / n:.2f} ms/step; {counts}"))
+    print(f"{'figure':44} {'seconds':>8} {'target':>7}  note")
+    for name, t, target, note in rows:
+        tgt = f"≤ {target:g}" if target else ""
+        ok = "" if target is None else ("  ok" if t <= target else "  MISSED")
+        print(f"{name:44} {t:8.3f} {tgt:>7}  {note}{ok}")
+    if len(per) >= 2:
+        (n0, t0), (n1, t1) = per[0], per[-1]
+        print(f"linearity: time({n1})/time({n0}) = {t1 / t0:.2f} for a length ratio of "
+              f"{n1 / n0:g}")
+
+
+if __name__ == "__main__":
+    main()
