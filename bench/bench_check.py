@@ -24,13 +24,14 @@ definitions = ['z_k = \max z', '\hat{z}_i = z_i - \max z',
                'f = \log \sum_{i=1}^n \exp \hat{z}_i + \max z']
 [[chain]]
 name = "generated"
+case = 'j \neq k'
 steps = [
   '\frac{\partial f}{\partial z_j}',
 """
 SOFTMAX = r"'\frac{\exp \hat{z}_j}{\sum_{i=1}^n \exp \hat{z}_i}',"
-# a different true step each time: the derivative of f + m (z_k - \max z)
-VARIANT = (r"'\frac{{\partial}}{{\partial z_j}} "
-           r"(\log \sum_{{i=1}}^n \exp \hat{{z}}_i + z_k + {m} z_k - {m} \max z)',")
+# a different true step each time (j ≠ k): ∂f/∂z_j + m ∂z_k/∂z_j
+VARIANT = (r"'\frac{{\partial}}{{\partial z_j}} (\log \sum_{{i=1}}^n \exp \hat{{z}}_i + z_k) "
+           r"+ {m} \frac{{\partial z_k}}{{\partial z_j}}',")
 
 
 def generated(steps: int) -> str:
