@@ -52,6 +52,12 @@ class Step:
     source: str = ""  # "derivations/x.toml:12", "prove grad-max", "numeric"
     counterexample: Mapping | None = None
     expected: str = ""  # a step shown *because* it fails: the verdict it must get
+    rel: str = ""  # "=": the step continues a chain (claimed equal to the one before)
+
+    @property
+    def shown(self) -> str:
+        """The LaTeX as displayed: ``= …`` for a chain's later steps."""
+        return f"{self.rel} {self.latex}" if self.rel else self.latex
 
 
 @dataclass(frozen=True)
@@ -90,7 +96,7 @@ class Walkthrough:
                     verdict = FLAGGED if st.verdict == st.expected else FAILED
                     note = f"expected {st.expected}, got {st.verdict}: {st.note}"
                 results.append(Result(f"{sec.key} {num}", verdict, sec.title, note,
-                                      {"source": st.source}, st.counterexample, (st.latex,)))
+                                      {"source": st.source}, st.counterexample, (st.shown,)))
         return Report("demo", self.title, tuple(results), ("source",), self.notes,
                       {**self.meta, "sections": [_section_dict(s) for s in self.sections]})
 
@@ -98,7 +104,7 @@ class Walkthrough:
 def _section_dict(s: Section) -> dict:
     return {
         "key": s.key, "title": s.title, "text": s.text, "code": s.code,
-        "steps": [{"latex": st.latex, "verdict": st.verdict, "note": st.note,
+        "steps": [{"latex": st.latex, "rel": st.rel, "verdict": st.verdict, "note": st.note,
                    "source": st.source, "expected": st.expected} for st in s.steps],
         "table": None if s.table is None else {"header": list(s.table.header),
                                                "rows": [list(r) for r in s.table.rows]},
@@ -294,11 +300,12 @@ def _chain_steps(chain, results: dict, path: str) -> tuple[Step, ...]:
     for num, st in enumerate(chain.steps, 1):
         r = results.get(f"step {num}")
         where = f"{path}:{st.line}" if st.line else path
+        rel = "=" if num > 1 else ""
         if r is None:
-            steps.append(Step(st.latex, "", st.why, where))
+            steps.append(Step(st.latex, "", st.why, where, rel=rel))
         else:
             note = r.detail if not st.why or st.why in r.detail else f"{st.why} — {r.detail}"
-            steps.append(Step(st.latex, r.verdict, note, where, r.counterexample))
+            steps.append(Step(st.latex, r.verdict, note, where, r.counterexample, rel=rel))
     return tuple(steps)
 
 

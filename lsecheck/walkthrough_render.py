@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import html
 import re
+import unicodedata
 from pathlib import Path
 
 from lsecheck.errors import LseError
@@ -159,7 +160,9 @@ def unicode_math(latex: str) -> str:
             out.append(f"√({unicode_math(r.group())})")
         elif name in ACCENTS:
             arg = unicode_math(r.group())
-            out.append(arg + ACCENTS[name] if len(arg) == 1 else f"{name}({arg})")
+            # precomposed where Unicode has it (ẑ), else a combining accent (Z̄)
+            out.append(unicodedata.normalize("NFC", arg + ACCENTS[name]) if len(arg) == 1
+                       else f"{name}({arg})")
         elif name == "mathbb":
             arg = r.group()
             out.append(BLACKBOARD.get(arg, arg))
@@ -233,6 +236,10 @@ def render(w, con=None, pause=None) -> None:
         con.print()
     for note in w.notes:
         con.print(Text(note, style="dim"))
+    report = w.report()
+    counts = ", ".join(f"{n} {v}" for v, n in report.counts().items())
+    kind = {"verified": "ok", "refuted": "bad", "undecided": "open"}[report.verdict]
+    con.print(Text(f"demo: {report.verdict}", style=base.STYLE[kind]), f"({counts})")
 
 
 def _step_grid(st, base):
@@ -250,7 +257,7 @@ def _step_grid(st, base):
         mark = Text(f"  {_MARK[kind]} {st.verdict}", style=base.STYLE[kind])
     else:
         mark = Text("")
-    grid.add_row(mark, Text(unicode_math(st.latex), style="bold" if st.verdict else ""))
+    grid.add_row(mark, Text(unicode_math(st.shown), style="bold" if st.verdict else ""))
     if st.note:
         grid.add_row("", Text(st.note, style="dim"))
     if st.counterexample:
@@ -288,7 +295,7 @@ def to_markdown(w) -> str:
             out += [sec.text, ""]
         for st in sec.steps:
             mark = f"**{_MARK[verdict_kind(st.verdict)]} {st.verdict}**" if st.verdict else ""
-            out += ["$$", st.latex, "$$", ""]
+            out += ["$$", st.shown, "$$", ""]
             tail = " — ".join(x for x in (mark, st.note) if x)
             if tail:
                 out += [tail, ""]
@@ -336,7 +343,7 @@ def to_latex(w) -> str:
         if sec.text:
             out.append(_tex_prose(sec.text) + r"\par")
         for st in sec.steps:
-            out += [r"\[", st.latex, r"\]"]
+            out += [r"\[", st.shown, r"\]"]
             tail = []
             if st.verdict:
                 tail.append(mark[verdict_kind(st.verdict)] + rf" \emph{{{st.verdict}}}")
@@ -384,7 +391,7 @@ pre { background: #f6f6f6; padding: 0.7rem; overflow-x: auto; font-size: 0.85rem
 
 CONFIG = """window.MathJax = {
   tex: {inlineMath: [['\\\\(', '\\\\)']], displayMath: [['\\\\[', '\\\\]']]},
-  svg: {fontCache: 'global'},
+  svg: {fontCache: 'global', displayAlign: 'left', displayIndent: '1em'},
   startup: {pageReady: () => MathJax.startup.defaultPageReady().then(() => {
     document.body.setAttribute('data-mathjax', 'typeset');
   })}
@@ -463,7 +470,7 @@ def to_html(w, mathjax: str | None = None) -> str:
             k = verdict_kind(st.verdict) if st.verdict else "skip"
             label = f"{_MARK[k]} {st.verdict}" if st.verdict else ""
             out.append(f'<div class="step"><span class="verdict {k}">{html.escape(label)}</span>'
-                       f'<div class="math">{_html_math(st.latex)}</div>')
+                       f'<div class="math">{_html_math(st.shown)}</div>')
             if st.note:
                 out.append(f'<div class="note">{html.escape(st.note)}</div>')
             if st.counterexample:

@@ -136,4 +136,78 @@ def accuracy(dtypes, forms, magnitudes, lengths, samples, seed, plot_path, as_js
     return emit(report, as_json)
 
 
-COMMANDS = (accuracy,)
+def _export_path(ctx, param, value):
+    if value is None:
+        return None
+    from lsecheck.errors import LseError
+    from lsecheck.walkthrough_render import check_path
+
+    try:
+        return check_path(value)
+    except LseError as e:
+        raise click.BadParameter(str(e).split(": ", 1)[-1], ctx, param) from None
+
+
+def _pause() -> bool:
+    """Wait for a key: Enter (or space, →) goes on, q stops."""
+    click.echo(click.style("  [Enter: next · q: stop]", dim=True), nl=False)
+    key = click.getchar()
+    click.echo("\r" + " " * 28 + "\r", nl=False)
+    return key not in ("q", "Q", "\x1b")
+
+
+@click.command()
+@click.argument("file", required=False)
+@click.option("--step", is_flag=True,
+              help="Pause before each step for a live class: Enter goes on, q stops "
+                   "(needs a terminal).")
+@click.option("--export", "export", default=None, metavar="FILE.md|FILE.tex|FILE.html",
+              callback=_export_path,
+              help="Also write a handout; the format follows the suffix. The HTML renders its "
+                   "maths with MathJax (see --mathjax).")
+@click.option("--mathjax", default=None, metavar="PATH|URL", envvar="LSECHECK_MATHJAX",
+              help="MathJax 3 for --export FILE.html: a folder of 'npm install mathjax@3' or its "
+                   "es5/tex-svg.js (inlined: the handout then works offline), or a URL. "
+                   "Default: the jsDelivr CDN, which needs a network when the page is opened. "
+                   "Environment: LSECHECK_MATHJAX.")
+@click.option("--max-n", type=click.IntRange(1, 64), default=4, show_default=True,
+              help="Check the steps and theorems at every n up to this (and for symbolic n).")
+@json_option
+def demo(file, step, export, mathjax, max_n, as_json):
+    """Walk through the derivation of the LogSumExp gradient, verified step by step.
+
+    Without FILE: the seed note (derivations/logsumexp-note.toml) section by
+    section — definitions, the non-max case, the max case, the tie subtlety,
+    the general result, the code form — each step with the checker's or the
+    prover's verdict; then numbers (where naive LogSumExp overflows, where
+    exp(z − f) loses precision) and the tensor form with axes. FILE: any
+    derivation (.toml, or a Markdown note) in its place.
+    """
+    if step and not (sys.stdin.isatty() and sys.stdout.isatty()):
+        from lsecheck.errors import LseError
+
+        raise LseError("--step: needs a terminal (stdin and stdout); without --step the "
+                       "whole walkthrough is printed")
+    if export is not None and export.suffix.lower() == ".html":
+        from lsecheck.walkthrough_render import find_mathjax
+
+        find_mathjax(mathjax)  # a bad --mathjax is refused before the work
+    from lsecheck import demo as demo_mod
+    from lsecheck import walkthrough_render as wr
+
+    walk = demo_mod.build(file, max_n=max_n)
+    report = walk.report()
+    if as_json:
+        from lsecheck.render import to_json
+
+        click.echo(to_json(report))
+    else:
+        wr.render(walk, pause=_pause if step else None)
+    if export is not None:
+        wr.write(walk, export, mathjax)
+        if not as_json:
+            click.echo(f"wrote {export}", err=True)
+    return report.exit_code
+
+
+COMMANDS = (accuracy, demo)
