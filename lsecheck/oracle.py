@@ -109,6 +109,40 @@ def logsumexp_softmax(z, axes=None, keepdims: bool = False, prec: int = DEFAULT_
     return f.reshape(rshape), p
 
 
+def _pair(t) -> tuple[float, float]:
+    """A raw mpf as hi + lo, two float64 (hi correctly rounded, lo the rounded rest)."""
+    if t in (_NAN, _INF, _NINF):
+        return libmp.to_float(t), 0.0
+    hi = libmp.to_float(t, rnd=_RND)
+    return hi, libmp.to_float(libmp.mpf_sub(t, libmp.from_float(hi)), rnd=_RND)
+
+
+def pairs(z, axes=None, keepdims: bool = False, prec: int = DEFAULT_PREC):
+    """``(f_hi, f_lo, p_hi, p_lo)``: :func:`logsumexp_softmax` as float64 double-doubles.
+
+    ``hi + lo`` carries ~106 bits: enough to measure errors of float64
+    results to a small fraction of an ulp, and ~3× faster than object arrays.
+    """
+    prec = _check_prec(prec)
+    z = _as_float(z)
+    ax = normalize_axes(axes, z.ndim)
+    z2, kept, kshape = _to_matrix(z, ax)
+    M, K = z2.shape
+    f = np.empty((2, M))
+    p = np.empty((2, M, K))
+    for r in range(M):
+        fr, pr = _row(z2[r].tolist(), prec)
+        f[:, r] = _pair(fr)
+        if K:
+            p[:, r, :] = np.array([_pair(x) for x in pr]).T
+    rshape = tuple(1 if i in ax else n for i, n in enumerate(z.shape)) if keepdims else kshape
+    perm = kept + ax
+    inv = np.argsort(perm)
+    p_hi, p_lo = (np.ascontiguousarray(q.reshape(tuple(z.shape[i] for i in perm))
+                                       .transpose(inv)).reshape(z.shape) for q in p)
+    return f[0].reshape(rshape), f[1].reshape(rshape), p_hi, p_lo
+
+
 def logsumexp(z, axes=None, keepdims: bool = False, prec: int = DEFAULT_PREC):
     """LogSumExp over ``axes`` in mpmath: an object array of mpf (0-d for a full reduction)."""
     return logsumexp_softmax(z, axes, keepdims, prec)[0]
