@@ -309,11 +309,6 @@ class Verdict:
     counterexample: dict | None = None
 
 
-def _limited(timeout, fn, *args):
-    with time_limit(timeout):
-        return fn(*args)
-
-
 @lru_cache(maxsize=4096)
 def _zero(expr, distinct):
     return symbolic.zero_test(expr, distinct=distinct)
@@ -329,51 +324,66 @@ def _hp(e, env) -> str:
     return str(v) if v.is_number else "not a number"
 
 
+def _try(timeout, fn, *args):
+    """(value, None), or (None, why) when the time limit is reached or SymPy fails."""
+    try:
+        with time_limit(timeout):
+            return fn(*args), None
+    except TimeLimit as e:
+        return None, str(e)
+    except (ArithmeticError, TypeError, ValueError, RecursionError, NotImplementedError,
+            AttributeError, symbolic.NotExact) as e:
+        return None, f"SymPy could not do it ({type(e).__name__})"
+
+
 def decide(a, b, case: Case, max_n: int, timeout: float, concrete: bool) -> Verdict:
     """``a = b`` (model expressions) in one case: proved / refuted / undecided."""
-    diff = a - b
+    symbolic_says = None
     if not concrete:
-        try:
-            z0 = _limited(timeout, _zero, diff, case.reps)
-            if z0.verdict is True:
-                return Verdict(PROVED, "for every n")
-        except TimeLimit:
-            pass
-    points = 0
-    undecided_at = []
+        z0, why = _try(timeout, _zero, a - b, case.reps)
+        if z0 is not None and z0.verdict is True:
+            return Verdict(PROVED, "for every n")
+        symbolic_says = why or (z0.how if z0.verdict is False else None)
+    points, open_at, reasons = 0, [], set()
     r = len(case.reps)
-    for nv in range(max(1, r), max_n + 1):
+    lo = max(1, r)
+    for nv in range(lo, max_n + 1):
         placements = list(permutations(range(1, nv + 1), r)) if concrete else \
             [tuple(range(1, r + 1))]
         for place in placements:
             subs = tuple(zip(case.reps, map(sp.Integer, place), strict=True))
-            try:
-                an, bn = _limited(timeout, _at_n, a, nv, subs), _limited(timeout, _at_n, b, nv,
-                                                                         subs)
-                zt = _limited(timeout, _zero, an - bn, ())
-                if zt.verdict is True:
-                    continue
-            except TimeLimit:
-                an = bn = None
-            if an is None:
-                undecided_at.append(nv)
+            an, why = _try(timeout, _at_n, a, nv, subs)
+            bn, why = (None, why) if an is None else _try(timeout, _at_n, b, nv, subs)
+            zt, why = (None, why) if bn is None else _try(timeout, _zero, an - bn, ())
+            if zt is not None and zt.verdict is True:
+                continue
+            open_at.append(nv)
+            if bn is None:
+                reasons.add(why)
                 continue
             top = dict(subs).get(case.top)
-            try:
-                cex = _limited(timeout, _search, an, bn, nv, None if top is None else int(top))
-            except TimeLimit:
-                cex = None
+            cex, why = _try(timeout, _search, an, bn, nv, None if top is None else int(top))
             if cex is not None:
                 where = dict(subs)
                 every = tuple((s, where[rep]) for s, rep in case.every)
-                return Verdict(REFUTED, f"differs at n = {nv} ({case.label})",
+                label = f" ({case.label})" if case.label else ""
+                return Verdict(REFUTED, f"differs at n = {nv}{label}",
                                _cex(cex, an, bn, every, case.label))
-            points += symbolic.TRIALS
-            undecided_at.append(nv)
-    if undecided_at:
-        return Verdict(UNDECIDED, f"not reduced to 0 at n = {sorted(set(undecided_at))}; "
-                                  f"{points} random points at {symbolic.DPS} digits agreed")
-    lo = max(1, r)
+            if why:
+                reasons.add(why)
+            else:
+                points += symbolic.TRIALS
+    if open_at:
+        why = "; ".join(sorted(reasons))
+        return Verdict(UNDECIDED, f"not reduced to 0 at n = {sorted(set(open_at))}"
+                       + (f" ({why})" if why else "")
+                       + f"; {points} random points at {symbolic.DPS} digits agreed")
+    if lo > max_n:
+        return Verdict(UNDECIDED, f"not reduced for symbolic n, and --max-n {max_n} is below "
+                                  f"the {r} distinct indices of the case")
+    if symbolic_says:
+        return Verdict(UNDECIDED, f"0 for n = {lo}..{max_n} but not for symbolic n "
+                                  f"({symbolic_says}); try a larger --max-n")
     return Verdict(PROVED, f"for n = {lo}..{max_n}" if lo < max_n else f"for n = {max_n}")
 
 

@@ -99,9 +99,13 @@ class _Locator:
         self.text, self.pos = text, 0
 
     def find(self, s: str) -> tuple[int, int]:
-        at = self.text.find(s, self.pos)
-        if at < 0:
-            at = self.text.find(s)
+        """Position of ``s`` as a quoted TOML string (or bare), after the previous one."""
+        at = -1
+        for q in ("'", '"', ""):
+            at = self.text.find(q + s + q, self.pos)
+            if at >= 0:
+                at += len(q)
+                break
         if at < 0:
             return 0, 0
         self.pos = at + len(s)
