@@ -76,6 +76,11 @@ def main() -> None:
         tgt = f"≤ {target:g}" if target else ""
         ok = "" if target is None else ("  ok" if t <= target else "  MISSED")
         print(f"{name:44} {t:8.3f} {tgt:>7}  {note}{ok}")
+    times = [r.info["time"] for r in rep.results]
+    tenth = max(1, len(times) // 10)
+    print(f"longest chain: mean decision time of the first {tenth} steps "
+          f"{1e3 * sum(times[:tenth]) / tenth:.2f} ms, of the last {tenth} "
+          f"{1e3 * sum(times[-tenth:]) / tenth:.2f} ms (flat = linear)")
     if len(per) >= 2:
         (n0, t0), (n1, t1) = per[0], per[-1]
         print(f"linearity: time({n1})/time({n0}) = {t1 / t0:.2f} for a length ratio of "

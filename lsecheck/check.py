@@ -274,7 +274,7 @@ def cases(indices, conditions, argmax) -> list[Case]:
             top = block[argmax][0] if argmax in block else None
             every = tuple((s, block[s][0]) for s in order)
             out.append(Case(subs, reps, label, top, every))
-    return out
+    return sorted(out, key=lambda c: -len(c.reps))  # the generic case first
 
 
 def _parse_conditions(texts, path, line) -> list:
