@@ -29,11 +29,15 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-import tomllib
 
 from lsecheck import latex
 from lsecheck.derivation import Chain, Definition, Derivation, Step, read_text
 from lsecheck.errors import LseError
+
+try:
+    import tomllib
+except ModuleNotFoundError:  # Python 3.10
+    import tomli as tomllib
 
 ENVS = r"align\*?|aligned|equation\*?|gather\*?|gathered|split"
 OPEN_BLOCK = re.compile(r"\{\{<\s*math_block\s*>\}\}|\$\$|\\begin\{(" + ENVS + r")\}")
