@@ -30,7 +30,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-
 from lsecheck.errors import LseError
 
 try:

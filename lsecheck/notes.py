@@ -29,7 +29,6 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-
 from lsecheck import latex
 from lsecheck.derivation import Chain, Definition, Derivation, Step, read_text
 from lsecheck.errors import LseError
