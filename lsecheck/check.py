@@ -126,8 +126,7 @@ def context(d: Derivation) -> Context:
                                f"be a new name such as f or \\hat{{z}}_i (got {r.sides[0].text!r})")
             # the right side may only use what is known so far
             latex.parse_block(r.sides[1].text, d.path, r.sides[1].line, r.sides[1].col,
-                              known=ctx.known | {name} if isinstance(lhs, sp.Indexed)
-                              else ctx.known)
+                              known=ctx.known)
             rhs = _fresh(rhs)
             if isinstance(lhs, sp.Indexed):
                 ctx.vectors[lhs.base] = (lhs.indices[0], rhs)

@@ -581,21 +581,6 @@ def check_names(names: _Names, known, src: Source) -> None:
                         f"definitions, or declare it ('{label} \\in \\mathbb{{R}}^n')")
 
 
-def used_names(text: str) -> set[str]:
-    """Names a LaTeX expression uses (for definition order); never raises."""
-    try:
-        src = Source(text)
-        out = set()
-        for toks in split_rows(lex(src), src):
-            toks = _split_scripts(drop_group_braces([t for t in toks if t.type != "TEXT"]))
-            if toks and not any(t.type == "MACRO" for t in toks):
-                _, _, names = _parse_row(toks, src)
-                out |= {label for label, _, _ in names.used}
-        return out
-    except LseError:
-        return set()
-
-
 def _sides(tree, toks: list, raw: list, src: Source):
     """The sides of a parsed row with their text (from the raw tokens) and positions."""
     items = list(tree.children)

@@ -59,7 +59,7 @@ class Block:
     prose_math: tuple[str, ...] = ()  # inline maths of the prose before it
 
 
-def blocks(text: str) -> list[Block]:
+def blocks(text: str, path: str = "<note>") -> list[Block]:
     """The display-maths blocks of a Markdown text, with the prose maths before each."""
     lines = text.split("\n")
     out: list[Block] = []
@@ -94,7 +94,8 @@ def blocks(text: str) -> list[Block]:
         inline += [x.group(1) for x in INLINE.finditer(prose[: m.start()])]
         found = _block_end(lines, li, m)
         if found is None:  # never closed: the rest is not maths we can place
-            raise LseError(f"line {li + 1}: {m.group()} is never closed; close the block")
+            raise LseError(f"{path}:{li + 1}:{m.start() + 1}: {m.group()} is never closed; "
+                           "close the block")
         (eline, ecol), (bline, bcol), body = found
         out.append(Block(len(out) + 1, body, bline + 1, bcol + 1, heading, tuple(inline)))
         inline = []
@@ -199,7 +200,7 @@ def read(text: str, path: str = "<note>", sidecar: str | Path | None = None) -> 
     defs = [Definition(s) for s in side.get("declare", []) + side.get("definitions", [])]
     defined: set[str] = set()
     chains: list[Chain] = []
-    found = blocks(text)
+    found = blocks(text, path)
     if not found:
         raise LseError(f"{path}: no display maths ($$…$$, align*, math_block) to check")
     for b in found:
