@@ -233,8 +233,11 @@ def _values(kind: str, shape, ax, dtype, rng) -> np.ndarray | None:
         if abs(OFFSETS[kind]) * np.finfo(dtype).eps > 0.25:
             return None
         return (OFFSETS[kind] + n).astype(dtype)
-    if kind == "ties":  # a coarse grid: many entries equal, often at the maximum
-        return (np.round(2 * n) / 2).astype(dtype)
+    if kind == "ties":  # a coarse grid capped at 0.5: many entries tied at the maximum
+        z = np.array(np.minimum(np.round(2 * n) / 2, 0.5), dtype=dtype)
+        for slot in _slice_slots(shape, ax)[:2] if z.size else []:
+            z[slot] = 0.5  # at least two tied maxima in the first slice
+        return z
     if kind == "empty reduction":
         return n.astype(dtype)
     z = n.astype(dtype)

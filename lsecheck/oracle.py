@@ -223,7 +223,8 @@ def floats_between(computed, exact, dtype=None) -> np.ndarray:
     e = round_to(e, dt) if e.dtype == object else e.astype(dt)
     a, b = _ordinal(c), _ordinal(e)
     hi, lo = np.maximum(a, b), np.minimum(a, b)
-    dist = hi.astype(np.uint64) - lo.astype(np.uint64)  # wraps correctly: true value < 2^64
+    with np.errstate(over="ignore"):  # wraps around correctly: the true value is < 2^64
+        dist = hi.astype(np.uint64) - lo.astype(np.uint64)
     cn, en = np.isnan(c), np.isnan(e)
     dist = np.where(cn & en, np.uint64(0), dist)
     worst = np.uint64(2 ** (8 * dt.itemsize) - 1) if dt.itemsize < 8 else np.uint64(2**64 - 1)

@@ -1,0 +1,266 @@
+"""`lsecheck numeric`: the runner, the examples (each mistake caught), bad input, the CLI."""
+
+import json
+import textwrap
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+from conftest import need
+
+from lsecheck import cases as C
+from lsecheck import numeric as N
+from lsecheck.cli import cli, main
+from lsecheck.errors import LseError
+
+EX = Path(__file__).resolve().parent.parent / "examples"
+FAST = ["--ref", "fd,oracle"]
+
+
+def run_main(args, capsys):
+    """Exit code, stdout, stderr of the real entry point (as a user sees them)."""
+    try:
+        main(args)
+    except SystemExit as e:
+        code = e.code
+    out = capsys.readouterr()
+    return code, out.out, out.err
+
+
+def impl_file(tmp_path, body, name="impl.py"):
+    p = tmp_path / name
+    p.write_text(textwrap.dedent(body))
+    return str(p)
+
+
+def verdicts(report):
+    return {r.verdict for r in report.results}
+
+
+# ---------------------------------------------------------------- correct implementations
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_softmax_form_has_zero_false_alarms(seed):
+    impl = N.load_impl(str(EX / "softmax_form.py"))
+    bank = C.bank(seed, impl=True)
+    rep = N.check(bank, ("oracle", "fd"), impl, strict=True, seed=seed)
+    assert verdicts(rep) == {"passed"}, [(r.group, r.name, r.detail) for r in rep.results
+                                         if r.verdict != "passed"]
+    assert rep.exit_code == 0
+
+
+def test_the_reference_checks_itself_strictly(capsys):
+    code, out, _ = run_main(["numeric", "--impl", "lsecheck.reference", "--strict", *FAST],
+                            capsys)
+    assert code == 0 and "numeric: verified" in out
+
+
+def test_exp_z_minus_f_passes_but_is_flagged_and_strict_fails_it(capsys):
+    target = str(EX / "exp_z_minus_f.py")
+    code, out, _ = run_main(["numeric", "--impl", target, *FAST, "--json"], capsys)
+    obj = json.loads(out)
+    assert code == 0 and obj["verdict"] == "verified"
+    flagged = {r["name"]: r for r in obj["results"] if r["verdict"] == "flagged"}
+    assert "|z| ≈ 1e15" in flagged and flagged["|z| ≈ 1e15"]["bits lost"] > 40
+    assert flagged["|z| ≈ 1e4"]["bits lost"] > 8  # ~log2(1e4) bits
+    assert "precision loss" in flagged["|z| ≈ 1e8"]["detail"]
+    assert all(r["verdict"] == "passed" for r in obj["results"] if r["group"].endswith("course"))
+    code, out, _ = run_main(["numeric", "--impl", target, *FAST, "--strict"], capsys)
+    assert code == 1 and "precision loss" in out
+
+
+# ---------------------------------------------------------------- each mistake caught
+MISTAKES = {  # example → what the report must say
+    "mistake_wrong_reshape.py": ("shape", "raised", "gradient off"),
+    "mistake_no_keepdims.py": ("raised", "gradient off"),
+    "mistake_no_max_shift.py": ("nan/inf where the answer is finite",),
+    "mistake_float32_inside.py": ("off by",),
+    "mistake_off_by_tiny.py": ("gradient off by 1e-09 relative",),
+}
+
+
+@pytest.mark.parametrize("example", sorted(MISTAKES))
+def test_each_mistake_is_caught_with_a_shrunk_counterexample(example, capsys):
+    code, out, err = run_main(["numeric", "--impl", str(EX / example), *FAST, "--json"], capsys)
+    assert code == 1, err
+    obj = json.loads(out)
+    assert obj["verdict"] == "refuted"
+    bad = [r for r in obj["results"] if r["verdict"] in ("failed", "error")]
+    assert any(any(s in r["detail"] for s in MISTAKES[example]) for r in bad), bad[:3]
+    ce = [r for r in obj["results"] if r["name"] == "smallest failing case"]
+    assert len(ce) == 1 and "z" in ce[0]["counterexample"]
+    assert any(k.startswith("disagrees with") or k == "got"
+               for k in ce[0]["counterexample"])
+
+
+def test_off_by_1e9_shrinks_to_a_tiny_float64_case():
+    impl = N.load_impl(str(EX / "mistake_off_by_tiny.py"))
+    rep = N.check(C.bank(0, "course", impl=True), ("oracle",), impl)
+    ce = next(r for r in rep.results if r.name == "smallest failing case")
+    assert ce.counterexample["dtype"] == "float64"
+    assert int(np.prod(ce.counterexample["shape"])) <= 2
+    assert "1e-09" in ce.counterexample["disagrees with oracle"]
+
+
+def test_float64_computed_in_float32_fails_in_float64_only():
+    impl = N.load_impl(str(EX / "mistake_float32_inside.py"))
+    rep = N.check(C.bank(0, "course", ("float64",), impl=True), ("oracle",), impl)
+    assert rep.exit_code == 1
+    rep = N.check(C.bank(0, "course", ("float32",), impl=True), ("oracle",), impl)
+    assert rep.exit_code == 0  # in float32 it is just right
+
+
+# ---------------------------------------------------------------- bad input: one line, exit 2
+@pytest.mark.parametrize("args, needle", [
+    (["--shape", "3,4,5", "--axes", "5"], "--axes 5: axis 5 is out of range for a 3-d input"),
+    (["--shape", "3,4,5", "--axes", "0,0"], "axis 0 is repeated"),
+    (["--shape", "3,4,5", "--axes", "1,-2"], "axis 1 is repeated"),
+    (["--shape", "0,-1"], "--shape: dimension -1 is negative"),
+    (["--shape", "100000,100000,100000"], "1,000,000,000,000,000 entries"),
+    (["--shape", "2000,2000"], "more than the mpmath oracle handles"),
+    (["--axes", "x"], "--axes"),
+    (["--ref", "torch,tensorflow"], "tensorflow: choose from"),
+    (["--ref", "fd,fd"], "named twice"),
+    (["--dtype", "float16"], "float16"),
+    (["--impl", "no_such_module_xyz"], "import failed: ModuleNotFoundError"),
+    (["--impl", "missing_file.py"], "no such file missing_file.py"),
+    (["--impl", "lsecheck.reference:nothing"], "has no 'nothing'"),
+])
+def test_bad_input_is_one_line_exit_2(args, needle, capsys):
+    t0 = time.monotonic()
+    code, out, err = run_main(["numeric", *FAST, *args], capsys)
+    assert code == 2 and out == ""
+    assert err.count("\n") == 1 and needle in err, err
+    assert "Traceback" not in err and time.monotonic() - t0 < 5
+
+
+def test_impl_without_gradient_or_not_importing(tmp_path, capsys):
+    no_grad = impl_file(tmp_path, "def forward(z, axes):\n    return z.sum()\n")
+    code, _, err = run_main(["numeric", "--impl", no_grad], capsys)
+    assert code == 2 and "no callable gradient(z, out_grad, axes)" in err
+    broken = impl_file(tmp_path, "def forward(z, axes)\n    pass\n", "broken.py")
+    code, _, err = run_main(["numeric", "--impl", broken], capsys)
+    assert code == 2 and "SyntaxError" in err and "line 1" in err
+    raising = impl_file(tmp_path, "raise RuntimeError('boom at import')\n", "boom.py")
+    code, _, err = run_main(["numeric", "--impl", raising], capsys)
+    assert code == 2 and "RuntimeError: boom at import" in err
+
+
+CORRECT = "from lsecheck.reference import forward, gradient as _g\n"
+
+
+@pytest.mark.parametrize("body, needle", [
+    (CORRECT + "def gradient(z, g, axes):\n    raise ValueError('no idea')\n",
+     "gradient raised ValueError: no idea"),
+    (CORRECT + "def gradient(z, g, axes):\n    return _g(z, g, axes).ravel()\n",
+     "gradient shape"),
+    (CORRECT + "def gradient(z, g, axes):\n    return _g(z, g, axes).astype('float64')\n",
+     "gradient dtype float64 for float32 input"),
+    (CORRECT + "def gradient(z, g, axes):\n    return 'not an array'\n", "not floats"),
+    ("import sys\n" + CORRECT + "def gradient(z, g, axes):\n    sys.exit(3)\n",
+     "gradient raised SystemExit"),
+])
+def test_impl_errors_are_per_case_failures(tmp_path, body, needle):
+    impl = N.load_impl(impl_file(tmp_path, body))
+    rep = N.check(C.bank(0, "course", impl=True), ("oracle",), impl)
+    assert rep.exit_code == 1
+    assert any(needle in r.detail for r in rep.results), [r.detail for r in rep.results]
+
+
+def test_a_hanging_impl_does_not_hang_lsecheck(tmp_path, capsys):
+    body = CORRECT + "def gradient(z, g, axes):\n    while True:\n        pass\n"
+    t0 = time.monotonic()
+    code, out, err = run_main(["numeric", "--impl", impl_file(tmp_path, body), "--timeout",
+                               "0.3", "--ref", "oracle", "--cases", "course"], capsys)
+    assert code == 1 and "ran past the 0.3 s limit" in out
+    assert time.monotonic() - t0 < 10
+
+
+def test_impl_printing_does_not_break_json(tmp_path, capsys):
+    body = ("from lsecheck.reference import gradient\nimport lsecheck.reference as r\n"
+            "def forward(z, axes):\n    print('debug!')\n    return r.forward(z, axes)\n")
+    code, out, _ = run_main(["numeric", "--impl", impl_file(tmp_path, body), "--json",
+                             "--ref", "oracle", "--cases", "course"], capsys)
+    assert code == 0 and json.loads(out)["verdict"] == "verified"
+
+
+def test_a_class_named_with_colon(tmp_path, capsys):
+    body = ("from lsecheck import reference as r\nclass Op:\n"
+            "    def forward(self, z, axes):\n        return r.forward(z, axes)\n"
+            "    def gradient(self, z, g, axes):\n        return r.gradient(z, g, axes)\n")
+    code, out, _ = run_main(["numeric", "--impl", impl_file(tmp_path, body) + ":Op",
+                             "--ref", "oracle", "--cases", "course"], capsys)
+    assert code == 0
+
+
+# ---------------------------------------------------------------- references and frameworks
+def test_missing_backend_is_listed_with_its_install(monkeypatch):
+    from lsecheck import backends as B
+
+    monkeypatch.setattr(B.Torch, "available", lambda self: False)
+    rep = N.check(C.bank(0, "course", ("float64",), (3,), [None]), ("torch", "oracle"))
+    row = next(r for r in rep.results if r.name == "torch")
+    assert row.verdict == "skipped" and "pip install 'lsecheck[torch]'" in row.detail
+    assert rep.meta["missing"] == {"torch": "pip install 'lsecheck[torch]'"}
+
+
+def test_frameworks_deviations_are_reported_not_failed(runner):
+    for m in ("torch", "jax", "autograd"):
+        need(m)
+    res = runner.invoke(cli, ["numeric", "--shape", "2,6", "--axes", "1", "--dtype", "float64",
+                              "--json"])
+    assert res.exit_code == 0, res.output
+    obj = json.loads(res.output)
+    notes = "\n".join(obj["notes"])
+    assert "torch: backward in the exp(z − f) form loses up to" in notes
+    assert "torch: nan/inf gradient where the limit is finite" in notes and "+inf" in notes
+    assert "jax: nan/inf gradient where the limit is finite" in notes
+    rows = {(r["group"], r["name"]): r for r in obj["results"]}
+    assert rows[("vs oracle · extended", "torch: |z| ≈ 1e15")]["verdict"] == "flagged"
+    assert rows[("vs oracle · extended", "jax: |z| ≈ 1e15")]["verdict"] == "passed"
+    assert rows[("vs oracle · extended", "reference: +inf entries")]["verdict"] == "passed"
+    assert rows[("vs oracle · extended", "torch: 1e308 ties")]["verdict"] == "flagged"
+
+
+def test_without_oracle_frameworks_are_compared_with_the_reference(runner):
+    need("torch")
+    res = runner.invoke(cli, ["numeric", "--ref", "torch", "--cases", "course", "--json"])
+    obj = json.loads(res.output)
+    assert res.exit_code == 0 and any(r["group"] == "vs reference · course"
+                                      for r in obj["results"])
+
+
+def test_json_schema_and_tolerances_in_the_report(runner):
+    res = runner.invoke(cli, ["numeric", *FAST, "--cases", "course", "--seed", "3", "--json"])
+    obj = json.loads(res.output)
+    assert obj["command"] == "numeric" and obj["exit_code"] == 0
+    assert obj["meta"]["seed"] == 3 and "forward" in obj["meta"]["tolerances"]
+    row = obj["results"][0]
+    for col in N.COLUMNS:
+        assert col in row
+    assert any("tolerances:" in n for n in obj["notes"])
+
+
+def test_table_output_and_no_progress_bar_off_a_terminal(runner):
+    res = runner.invoke(cli, ["numeric", *FAST, "--cases", "course"])
+    assert res.exit_code == 0
+    assert "vs oracle · course" in res.output and "numeric: verified" in res.output
+    assert "━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━" not in res.output.split("\n")[0]
+
+
+def test_fd_alone_catches_a_wrong_axis(tmp_path):
+    """Finite differences trust no formula: a gradient along the wrong axis fails them."""
+    body = ("import numpy as np\nfrom lsecheck.reference import forward, softmax\n"
+            "def gradient(z, g, axes):\n"
+            "    ax = tuple(range(z.ndim)) if axes is None else axes\n"
+            "    gk = np.reshape(g, [1 if i in ax else n for i, n in enumerate(z.shape)])\n"
+            "    return (gk * softmax(z, 0 if z.ndim else None)).astype(z.dtype)\n")
+    impl = N.load_impl(impl_file(tmp_path, body))
+    rep = N.check(C.bank(0, "course", ("float64",), impl=True), ("fd",), impl)
+    assert rep.exit_code == 1
+    assert any("difference quotient" in r.detail for r in rep.results)
+
+
+def test_library_raises_lse_error_for_bad_targets():
+    with pytest.raises(LseError, match="--impl"):
+        N.load_impl(":forward")
