@@ -228,19 +228,56 @@ def run(names=None, max_n: int = 8, timeout: float = DEFAULT_TIMEOUT,
     _warm_up()  # import SymPy and pay its lazy imports, so that row times measure the work
     warm_up = time.perf_counter() - t0
     scalar = [t for t in chosen if t.kind == "scalar"]
-    results: list[Result] = []
-    sym_out = {}
-    for th in scalar:
-        t0 = time.perf_counter()
-        try:
-            with time_limit(timeout):
-                verdict, evidence, chains = _symbolic(th) if th.symbolic else (SKIPPED, [], [])
-                lines = [x for p, c in chains for x in _latex_chain(p, c)] if latex else []
-        except TimeLimit as e:
-            verdict, evidence, lines = UNDECIDED, [f"symbolic n: {e}"], []
-        sym_out[th.name] = (verdict, evidence, lines, time.perf_counter() - t0)
+    tensors = [t for t in chosen if t.kind == "tensor"]
 
-    # concrete n, n outermost so that the time per n is measured
+    sym_out = {th.name: _symbolic_job(th, timeout, latex) for th in scalar}
+    per_n, conc = _concrete_job(scalar, max_n, timeout)
+    tensor_rows = _tensor_job(tensors, timeout)
+    results: list[Result] = []
+    for th in scalar:
+        results += _scalar_results(th, sym_out[th.name], conc[th.name], max_n)
+    tensor_times = {}
+    for th in tensors:
+        for name, shape, verdict, detail, ce, dt in tensor_rows:
+            if name != th.name:
+                continue
+            tensor_times[str(shape)] = dt
+            results.append(Result(
+                f"{th.name} {shape}", verdict, TENSOR, detail,
+                {"case": th.case, "n": f"shape {shape}", "seconds": round(dt, 4),
+                 "step": th.step},
+                ce, th.latex))
+
+    notes = [f"{th.name} covers {th.step}" for th in chosen if th.name == "ties"] + [
+        "proved = the difference reduced to exactly 0 (exp substitution w = exp(z) > 0, "
+        "finite-sum rules, rational cancellation; no simplify); "
+        "concrete n: one index tuple per case by permutation symmetry, every tuple for "
+        f"n ≤ {ALL_TUPLES_UP_TO}.",
+        "symbolically equal is not numerically equivalent: exp(z − f) loses about log2|f| bits "
+        "in floating point, exp(z − max)/Σ does not (see lsecheck numeric).",
+    ]
+    if per_n:
+        notes.append("time per n (ms): " + "  ".join(f"{k}:{v * 1e3:.1f}"
+                                                      for k, v in per_n.items()))
+    meta = {"max_n": max_n, "timeout": timeout, "sympy_import_s": round(warm_up, 6),
+            "time_per_n": {str(k): round(v, 6) for k, v in per_n.items()},
+            "tensor_time": {k: round(v, 6) for k, v in tensor_times.items()}}
+    return Report("prove", "lsecheck prove", tuple(results), COLUMNS, tuple(notes), meta)
+
+
+def _symbolic_job(th: Theorem, timeout, latex):
+    t0 = time.perf_counter()
+    try:
+        with time_limit(timeout):
+            verdict, evidence, chains = _symbolic(th) if th.symbolic else (SKIPPED, [], [])
+            lines = [x for p, c in chains for x in _latex_chain(p, c)] if latex else []
+    except TimeLimit as e:
+        verdict, evidence, lines = UNDECIDED, [f"symbolic n: {e}"], []
+    return verdict, evidence, lines, time.perf_counter() - t0
+
+
+def _concrete_job(scalar, max_n: int, timeout):
+    """Every row at n = 1..max_n, n outermost so that the time per n is measured."""
     per_n: dict[int, float] = {}
     conc = {t.name: {"verdict": PROVED, "notes": [], "ce": None, "time": 0.0, "stop": False}
             for t in scalar}
@@ -268,38 +305,17 @@ def run(names=None, max_n: int = 8, timeout: float = DEFAULT_TIMEOUT,
             st["time"] += time.perf_counter() - t0
         cache.pop(n_value, None)
         per_n[n_value] = time.perf_counter() - t_n
+    return per_n, conc
 
-    for th in scalar:
-        results += _scalar_results(th, sym_out[th.name], conc[th.name], max_n)
 
-    tensor_times = {}
-    for th in (t for t in chosen if t.kind == "tensor"):
+def _tensor_job(tensors, timeout):
+    out = []
+    for th in tensors:
         for shape in SHAPES:
             t0 = time.perf_counter()
             verdict, detail, ce = _tensor(th, shape, timeout)
-            dt = time.perf_counter() - t0
-            tensor_times[str(shape)] = dt
-            results.append(Result(
-                f"{th.name} {shape}", verdict, TENSOR, detail,
-                {"case": th.case, "n": f"shape {shape}", "seconds": round(dt, 4),
-                 "step": th.step},
-                ce, th.latex))
-
-    notes = [f"{th.name} covers {th.step}" for th in chosen if th.name == "ties"] + [
-        "proved = the difference reduced to exactly 0 (exp substitution w = exp(z) > 0, "
-        "finite-sum rules, rational cancellation; no simplify); "
-        "concrete n: one index tuple per case by permutation symmetry, every tuple for "
-        f"n ≤ {ALL_TUPLES_UP_TO}.",
-        "symbolically equal is not numerically equivalent: exp(z − f) loses about log2|f| bits "
-        "in floating point, exp(z − max)/Σ does not (see lsecheck numeric).",
-    ]
-    if per_n:
-        notes.append("time per n (ms): " + "  ".join(f"{k}:{v * 1e3:.1f}"
-                                                      for k, v in per_n.items()))
-    meta = {"max_n": max_n, "timeout": timeout, "sympy_import_s": round(warm_up, 6),
-            "time_per_n": {str(k): round(v, 6) for k, v in per_n.items()},
-            "tensor_time": {k: round(v, 6) for k, v in tensor_times.items()}}
-    return Report("prove", "lsecheck prove", tuple(results), COLUMNS, tuple(notes), meta)
+            out.append((th.name, shape, verdict, detail, ce, time.perf_counter() - t0))
+    return out
 
 
 def _warm_up() -> None:

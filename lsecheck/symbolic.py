@@ -83,6 +83,9 @@ class NotExact(Exception):
 # --------------------------------------------------------------------------- symbolic n
 
 
+_DIFFS: dict = {}  # (expression, index) -> derivative, for the symbolic model
+
+
 class Sym:
     """Symbolic ``n``: the vocabulary as SymPy expressions with ``Sum`` over ``1..n``."""
 
@@ -110,8 +113,11 @@ class Sym:
         return sp.KroneckerDelta(a, b)
 
     def d(self, expr, a):
-        """∂/∂z_a."""
-        return sp.diff(expr, z[a])
+        """∂/∂z_a (memoized: theorems share derivatives, e.g. ∂f/∂z_j)."""
+        key = (expr, a)
+        if key not in _DIFFS:  # sums sifted right away: a second ∂ then works on less
+            _DIFFS[key] = normal_sums(sp.diff(expr, z[a]))
+        return _DIFFS[key]
 
     def dm(self, expr):
         """∂/∂m."""
@@ -169,14 +175,15 @@ def _sift(term, var):
     for f in sp.Mul.make_args(term):
         if isinstance(f, sp.KroneckerDelta) and var in f.args:
             other = f.args[0] if f.args[1] == var else f.args[1]
-            if other.has(var):
+            if var in other.free_symbols:
                 continue
             rest = sp.Mul(*[g for g in sp.Mul.make_args(term) if g is not f])
             return rest.xreplace({var: other})
     return None
 
 
-_CANON = sp.Symbol("i", integer=True, positive=True)
+# the bound variable of a normalized sum: a Dummy, never equal to a model's index symbol
+_CANON = sp.Dummy("i", integer=True, positive=True)
 
 
 def _sum_rule(s):
@@ -193,12 +200,15 @@ def _sum_rule(s):
             continue
         const, dep = [], []
         for f in sp.Mul.make_args(term):
-            (dep if f.has(var) else const).append(f)
+            (dep if var in f.free_symbols else const).append(f)
         if not dep:
             out.append(sp.Mul(*const) * hi)
+            continue
+        inner = sp.Mul(*dep)
+        if _CANON in inner.atoms(sp.Dummy) or inner.has(sp.Sum):
+            out.append(sp.Mul(*const) * sp.Sum(inner, (var, 1, hi)))  # no capture
         else:
-            inner = sp.Mul(*dep).xreplace({var: _CANON})
-            out.append(sp.Mul(*const) * sp.Sum(inner, (_CANON, 1, hi)))
+            out.append(sp.Mul(*const) * sp.Sum(inner.xreplace({var: _CANON}), (_CANON, 1, hi)))
     return sp.Add(*out)
 
 
