@@ -44,8 +44,11 @@ from lsecheck.results import NOT_CHECKABLE, PROVED, REFUTED, UNDECIDED, Report, 
 DIGITS = 30  # digits of the two sides shown in a counterexample
 MAX_N_LIMIT = 512
 COLUMNS = ("line", "col", "case", "time")
+TIES_NOTE = ("ties (chains with ties = true): an entry τ ≠ k has z_τ = z_k; max z is still z_k "
+             "(the subgradient of the chosen argmax: ∂max z/∂z_j = δ_jk); z_i = z_k under a sum "
+             "means i ∈ {k, τ}; checked for each n, not for symbolic n")
 ASSUMPTIONS = (r"model: z_k = max z is the unique maximum (∂max z/∂z_j = δ_jk; "
-               r"z_i ≠ z_k means i ≠ k, no ties); log is natural")
+               r"z_i ≠ z_k means i ≠ k) unless a chain says ties = true; log is natural")
 
 
 # ---- the context of a derivation: declarations and definitions ----------------
@@ -159,20 +162,32 @@ def _fresh(e):
 
 # ---- from a parsed step to an expression of the model -------------------------
 
-def _condition(c):
-    """A sum's condition as a 0/1 factor of Kronecker deltas (no ties)."""
+TAU = sp.Symbol("τ", integer=True, positive=True)  # an entry tied with the maximum z_k
+
+
+def _condition(c, ties):
+    """A sum's condition as a 0/1 factor of Kronecker deltas.
+
+    ``z_a = z_b`` is ``a = b`` — or, with ties (``ties`` = (k, τ)), both in {k, τ}.
+    """
     if isinstance(c, (sp.Eq, sp.Ne)):
         a, b = c.args
-        if isinstance(a, sp.Indexed) and isinstance(b, sp.Indexed):
+        value = isinstance(a, sp.Indexed) and isinstance(b, sp.Indexed)
+        if value:
             a, b = a.indices[0], b.indices[0]
         delta = sp.KroneckerDelta(a, b)
+        if value and ties:
+            k, t = ties
+            both = (sp.KroneckerDelta(a, k) + sp.KroneckerDelta(a, t)) * \
+                (sp.KroneckerDelta(b, k) + sp.KroneckerDelta(b, t))
+            delta = delta + (1 - delta) * both
         return delta if isinstance(c, sp.Eq) else 1 - delta
     raise LseError(f"a condition under \\sum must be = or \\neq between indices (got {c})")
 
 
-def _conditions(e):
+def _conditions(e, ties=None):
     return e.replace(lambda x: isinstance(x, sp.Piecewise),
-                     lambda x: _condition(x.args[0][1]) * x.args[0][0])
+                     lambda x: _condition(x.args[0][1], ties) * x.args[0][0])
 
 
 def _derivatives(e):
@@ -256,15 +271,28 @@ class Case:
     label: str
     top: object = None  # the representative of the argmax index (z_top is the maximum)
     every: tuple = ()   # (index, its representative) for every index
+    tie: object = None  # the representative of τ (z_τ = z_top) when ties are checked
 
 
-def cases(indices, conditions, argmax) -> list[Case]:
-    """The index coincidences a chain's conditions allow (no condition: all of them)."""
-    order = sorted(indices, key=lambda s: s.name)
+def _coincide(block, top, a, b, value) -> bool:
+    """Are a, b equal (as indices), or by value both tied with the maximum?"""
+    return block[a] == block[b] or (value and {block[a], block[b]} <= top)
+
+
+def cases(indices, conditions, argmax, ties: bool = False) -> list[Case]:
+    """The index coincidences a chain's conditions allow (no condition: all of them).
+
+    ``conditions``: (a, b, equal?, by value?).  With ``ties`` the index τ ≠ k
+    is an entry equal in value to the maximum z_k.
+    """
+    order = sorted(set(indices) | ({TAU, argmax} if ties else set()), key=lambda s: s.name)
+    conditions = list(conditions) + ([(TAU, argmax, False, False)] if ties else [])
     out = []
     for part in _partitions(order):
         block = {s: tuple(sorted(b, key=lambda s: s.name)) for b in part for s in b}
-        if all((block[a] == block[b]) == eq for a, b, eq in conditions
+        top = {block[argmax], block[TAU]} if ties else set()
+
+        if all(_coincide(block, top, a, b, value) == eq for a, b, eq, value in conditions
                if a in block and b in block):
             reps = tuple(dict.fromkeys(block[s][0] for s in order))
             subs = tuple((s, block[s][0]) for s in order if block[s][0] != s)
@@ -272,7 +300,8 @@ def cases(indices, conditions, argmax) -> list[Case]:
                                for b in dict.fromkeys(block[s] for s in order))
             top = block[argmax][0] if argmax in block else None
             every = tuple((s, block[s][0]) for s in order)
-            out.append(Case(subs, reps, label, top, every))
+            tie = block[TAU][0] if ties else None
+            out.append(Case(subs, reps, label, top, every, tie))
     return sorted(out, key=lambda c: -len(c.reps))  # the generic case first
 
 
@@ -288,7 +317,8 @@ def _parse_conditions(texts, path, line) -> list:
             if not (isinstance(a, sp.Symbol) and isinstance(b, sp.Symbol)):
                 raise LseError(f"{path}:{line}: a case relates two indices, e.g. 'j \\neq k' "
                                f"(got {t!r})")
-            out.append((a, b, r.rels[0] == "="))
+            by_value = all(isinstance(x, sp.Indexed) for x in ex)
+            out.append((a, b, r.rels[0] == "=", by_value))
     return out
 
 
@@ -314,8 +344,18 @@ def _zero(expr, distinct):
 
 
 @lru_cache(maxsize=4096)
-def _at_n(expr, nv, subs):
-    return symbolic.expand_n(expr, nv, dict(subs))
+def _at_n(expr, nv, subs, tie=()):
+    """``expr`` at n = nv, indices placed by ``subs``; then z_τ = z_k (``tie``)."""
+    e = symbolic.expand_n(expr, nv, dict(subs))
+    return e.xreplace(dict(tie)) if tie else e
+
+
+def _tie_subs(case: Case, subs) -> tuple:
+    """(z[τ's place] -> z[k's place]) when the case has a tie."""
+    if case.tie is None:
+        return ()
+    where = dict(subs)
+    return ((symbolic.z[where[case.tie]], symbolic.z[where[case.top]]),)
 
 
 def _hp(e, env) -> str:
@@ -338,7 +378,7 @@ def _try(timeout, fn, *args):
 def decide(a, b, case: Case, max_n: int, timeout: float, concrete: bool) -> Verdict:
     """``a = b`` (model expressions) in one case: proved / refuted / undecided."""
     symbolic_says = None
-    if not concrete:
+    if not concrete and case.tie is None:
         z0, why = _try(timeout, _zero, a - b, case.reps)
         if z0 is not None and z0.verdict is True:
             return Verdict(PROVED, "for every n")
@@ -351,8 +391,9 @@ def decide(a, b, case: Case, max_n: int, timeout: float, concrete: bool) -> Verd
             [tuple(range(1, r + 1))]
         for place in placements:
             subs = tuple(zip(case.reps, map(sp.Integer, place), strict=True))
-            an, why = _try(timeout, _at_n, a, nv, subs)
-            bn, why = (None, why) if an is None else _try(timeout, _at_n, b, nv, subs)
+            tie = _tie_subs(case, subs)
+            an, why = _try(timeout, _at_n, a, nv, subs, tie)
+            bn, why = (None, why) if an is None else _try(timeout, _at_n, b, nv, subs, tie)
             zt, why = (None, why) if bn is None else _try(timeout, _zero, an - bn, ())
             if zt is not None and zt.verdict is True:
                 continue
@@ -366,6 +407,9 @@ def decide(a, b, case: Case, max_n: int, timeout: float, concrete: bool) -> Verd
                 where = dict(subs)
                 every = tuple((s, where[rep]) for s, rep in case.every)
                 label = f" ({case.label})" if case.label else ""
+                if tie:  # show the tied entry with its value (it no longer occurs)
+                    (zt, zk), = tie
+                    cex["z"][int(zt.indices[0]) - 1] = cex["z"][int(zk.indices[0]) - 1]
                 return Verdict(REFUTED, f"differs at n = {nv}{label}",
                                _cex(cex, an, bn, every, case.label))
             if why:
@@ -413,7 +457,7 @@ class _Prepared:
     reason: str = ""      # why not checkable
 
 
-def _prepare(step_text, line, col, why, ctx: Context, path: str) -> _Prepared:
+def _prepare(step_text, line, col, why, ctx: Context, path: str, ties=None) -> _Prepared:
     rows = latex.parse_block(step_text, path, line or 1, col or 1, known=ctx.known)
     if len(rows) != 1:
         raise LseError(f"{path}:{line}:{col}: a step is one expression (got {len(rows)} rows)")
@@ -424,22 +468,23 @@ def _prepare(step_text, line, col, why, ctx: Context, path: str) -> _Prepared:
         return _Prepared(step_text, line, col, why or r.why, None,
                          "a relation, not an expression (write one side per step)")
     e = ctx.expand(_fresh(r.sides[0].expr))
-    e = _logs(_tidy(_derivatives(_conditions(e))))
+    e = _logs(_tidy(_derivatives(_conditions(e, ties))))
     if e.has(latex.REALS()):
         return _Prepared(step_text, line, col, why, None, "a set, not an expression")
     return _Prepared(step_text, line, col, why or r.why, e)
 
 
 def check_chain(name, steps, conditions, ctx: Context, max_n: int, timeout: float,
-                group: str) -> list[Result]:
+                group: str, ties: bool = False) -> list[Result]:
+    """One Result a step after the first checkable one (see the module docstring)."""
     path = ctx.path
-    prepared = [_prepare(s.latex, s.line, s.col, getattr(s, "why", ""), ctx, path)
+    tie_pair = (ctx.argmax, TAU) if ties else None
+    prepared = [_prepare(s.latex, s.line, s.col, getattr(s, "why", ""), ctx, path, tie_pair)
                 for s in steps]
     exprs = [p.expr for p in prepared if p.expr is not None]
     idx = set().union(*(_indices(e) for e in exprs)) if exprs else set()
-    conds = [(a, b, eq) for a, b, eq in conditions]
-    idx |= {x for a, b, _ in conds for x in (a, b)}
-    all_cases = cases(sorted(idx, key=lambda s: s.name), conds, ctx.argmax)
+    idx |= {x for a, b, _, _ in conditions for x in (a, b)}
+    all_cases = cases(idx, conditions, ctx.argmax, ties)
     if not all_cases:
         raise LseError(f"{path}: chain {name!r}: its case conditions contradict each other")
     concrete = any(_concrete(e) for e in exprs)
@@ -471,7 +516,9 @@ def check_chain(name, steps, conditions, ctx: Context, max_n: int, timeout: floa
         v = bad or open_ or verdicts[0][1]
         case_label = "; ".join(c.label for c, _ in verdicts) if len(verdicts) > 1 else \
             verdicts[0][0].label
-        detail = f"= step {ref_num}: {v.detail}"
+        said = v.detail if bad or open_ else \
+            "; ".join(dict.fromkeys(x.detail for _, x in verdicts))
+        detail = f"= step {ref_num}: {said}"
         if bridged:
             detail += f" (bridging step{'s' if len(bridged) > 1 else ''} " \
                       f"{', '.join(map(str, bridged))})"
@@ -515,8 +562,11 @@ def check_derivation(d: Derivation, max_n: int = 6, timeout: float = 10.0) -> Re
                                name)
     for ch in d.chains:
         conds = _parse_conditions(ch.case, d.path, ch.line)
-        results += check_chain(ch.name, ch.steps, conds, ctx, max_n, timeout, _group(ch))
+        results += check_chain(ch.name, ch.steps, conds, ctx, max_n, timeout, _group(ch),
+                               ch.ties)
     notes = [ASSUMPTIONS, *d.notes]
+    if any(ch.ties for ch in d.chains):
+        notes.insert(1, TIES_NOTE)
     return Report("check", d.title, tuple(results), COLUMNS, tuple(notes),
                   {"path": d.path, "max_n": max_n, "timeout": timeout,
                    "seconds": round(time.perf_counter() - t0, 3)})
@@ -542,7 +592,8 @@ class _SideStep:
 
 
 def _group(ch: Chain) -> str:
-    return ch.name + (f" [{', '.join(ch.case)}]" if ch.case else "")
+    case = list(ch.case) + (["ties: z_τ = z_k, τ ≠ k"] if ch.ties else [])
+    return ch.name + (f" [{', '.join(case)}]" if case else "")
 
 
 def _check_args(max_n, timeout):

@@ -17,6 +17,7 @@ The TOML format (LaTeX in single-quoted literal strings, no escaping)::
     [[chain]]
     name = "z_j is not the maximum"
     case = 'j \neq k'                          # optional; '' or absent: every case
+    ties = false                               # optional: an entry tied with the maximum
     steps = [
       '\frac{\partial f}{\partial z_j}',
       { latex = '\frac{\exp \hat{z}_j}{\sum_{i=1}^n \exp \hat{z}_i}', why = "chain rule" },
@@ -56,6 +57,7 @@ class Chain:
     steps: tuple[Step, ...]
     case: tuple[str, ...] = ()
     line: int = 0
+    ties: bool = False  # also an entry τ ≠ k with z_τ = z_k (the maximum is tied)
 
 
 @dataclass(frozen=True)
@@ -176,7 +178,13 @@ def loads(text: str, path: str = "<toml>") -> Derivation:
         if len(steps) < 2:
             raise LseError(f"{where} ({name}): a chain needs at least two steps "
                            f"(it has {len(steps)}); add the steps to check")
-        chains.append(Chain(name, tuple(steps), case, line))
+        ties = c.get("ties", False)
+        if not isinstance(ties, bool):
+            raise LseError(f"{where}: ties must be true or false")
+        extra = sorted(set(c) - {"name", "case", "steps", "step", "ties"})
+        if extra:
+            raise LseError(f"{where}: unknown key {extra[0]!r}; keys are name, case, ties, steps")
+        chains.append(Chain(name, tuple(steps), case, line, ties))
     if not chains:
         raise LseError(f"{path}: no [[chain]] to check; add one with at least two steps")
     notes = _strings(data.get("notes"), f"{path}: notes")

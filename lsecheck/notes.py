@@ -18,6 +18,7 @@ block (the note says "当 $z_j\neq z_k$ 时" before its first chain), or from
 a sidecar TOML the user names::
 
     definitions = ['f = \log \sum_{i=1}^n \exp \hat{z}_i + \max z']
+    ties = [4]         # blocks also checked with an entry tied with the maximum
     [cases]            # block number (as the report shows it) -> condition
     2 = 'j \neq k'
     3 = 'j = k'
@@ -206,13 +207,14 @@ def read(text: str, path: str = "<note>", sidecar: str | Path | None = None) -> 
     for b in found:
         rows = latex.parse_block(b.text, path, b.line, b.col)
         case = tuple(side.get("cases", {}).get(str(b.number), ())) or _case_of(b.prose_math)
+        ties = b.number in side.get("ties", ())
         label = f"block {b.number}" + (f": {b.heading}" if b.heading else "")
         current: list[Step] = []
         name = label
 
-        def close(name, current=current, case=case):
+        def close(name, current=current, case=case, ties=ties):
             if len(current) >= 2:
-                chains.append(Chain(name, tuple(current), case, current[0].line))
+                chains.append(Chain(name, tuple(current), case, current[0].line, ties))
             current.clear()
 
         for r in rows:
@@ -271,10 +273,14 @@ def _sidecar(path) -> dict:
         if not isinstance(v, list) or not all(isinstance(s, str) for s in v):
             raise LseError(f"--sidecar {path}: cases.{k} must be a LaTeX condition")
         out["cases"][str(k)] = tuple(v)
-    extra = sorted(set(data) - {"declare", "definitions", "cases"})
+    ties = data.get("ties", [])
+    if not isinstance(ties, list) or not all(isinstance(t, int) for t in ties):
+        raise LseError(f"--sidecar {path}: ties is a list of block numbers, e.g. ties = [3]")
+    out["ties"] = tuple(ties)
+    extra = sorted(set(data) - {"declare", "definitions", "cases", "ties"})
     if extra:
         raise LseError(f"--sidecar {path}: unknown key {extra[0]!r}; "
-                       "keys are declare, definitions, cases")
+                       "keys are declare, definitions, cases, ties")
     return out
 
 

@@ -22,6 +22,7 @@ BROKEN = {
     "broken-unshifted.toml": ("step 3", 9),
     "broken-wrong-case.toml": ("step 3", 10),
     "note-code-form-as-written.toml": ("step 2", 8),
+    "broken-tie.toml": ("step 3", 12),
 }
 
 
@@ -148,3 +149,21 @@ def test_logs_proved_and_refuted(tmp_path):
     bad.write_text(body % "z_j + \\log \\sum_{i=1}^n \\exp z_i")
     assert check.check_path(good).results[0].verdict == PROVED
     assert check.check_path(bad).results[0].verdict == REFUTED
+
+
+def test_ties_cases_and_tied_counterexample():
+    rep = check.check_path(ROOT / "derivations" / "logsumexp-ties.toml")
+    assert rep.verdict == "verified" and "j = τ ≠ k" in rep.results[0].info["case"]
+    assert any("ties" in n for n in rep.notes)
+    bad = check.check_path(DATA / "broken-tie.toml").results[1].counterexample
+    tau, k = bad["τ"], bad["k"]
+    assert tau != k and bad["z"][tau - 1] == bad["z"][k - 1] == max(bad["z"])
+
+
+def test_cases_from_conditions():
+    from lsecheck.symbolic import j, k
+
+    assert [c.label for c in check.cases({j, k}, [], k)] == ["j ≠ k", "j = k"]
+    assert [c.label for c in check.cases({j, k}, [(j, k, False, True)], k)] == ["j ≠ k"]
+    tied = check.cases({j, k}, [(j, k, True, True)], k, ties=True)
+    assert sorted(c.label for c in tied) == ["j = k ≠ τ", "j = τ ≠ k"]

@@ -39,9 +39,10 @@ def test_seed_note_chains_cases_and_positions():
     assert any("\\in" in x.latex for x in d.definitions)
 
 
-def test_sidecar_gives_definitions_and_cases():
+def test_sidecar_gives_definitions_cases_and_ties():
     d = notes.load(DATA / "sidecar-note.md", DATA / "sidecar.toml")
     assert d.chains[0].case == ("j \\neq k",) and d.chains[1].case == ()
+    assert not d.chains[0].ties and d.chains[1].ties
     assert any(x.latex.startswith("f =") for x in d.definitions)
 
 
