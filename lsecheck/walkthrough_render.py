@@ -189,7 +189,11 @@ def unicode_math(latex: str) -> str:
         else:
             out.append(name)
     text = re.sub(r" {2,}", " ", "".join(out))
-    return re.sub(r"([(\[]) | ([)\]])", r"\1\2", text).strip()
+    text = re.sub(r"([(\[]) | ([)\]])", r"\1\2", text)  # no space inside brackets
+    text = re.sub(r"\b(" + "|".join(sorted(FUNCTIONS)) + r") \(", r"\1(", text)  # exp (x) → exp(x)
+    # a script runs into the next word (Σᵢ₌₁ⁿexp): TeX would set them apart
+    scripts = "".join(sorted(set(SUB.values()) | set(SUP.values())))
+    return re.sub(f"([{scripts}])(?=[A-Za-z])", r"\1 ", text).strip()
 
 
 def prose(text: str, math=unicode_math) -> str:
@@ -250,7 +254,7 @@ def _step_grid(st, base):
     from lsecheck.demo import verdict_kind
 
     grid = Table.grid(padding=(0, 1))
-    grid.add_column(width=16, no_wrap=True)
+    grid.add_column(width=18, no_wrap=True)
     grid.add_column(ratio=1)
     if st.verdict:
         kind = verdict_kind(st.verdict)

@@ -287,3 +287,14 @@ def test_html_says_so_when_mathjax_cannot_load(note, tmp_path):
     assert "<mjx-container" not in dom
     assert '<div id="mathjax-missing">' in dom  # the banner is no longer hidden
     assert r"\frac{\partial f}{\partial z_j}" in dom  # the LaTeX source stays readable
+
+
+BROKEN = sorted((Path(__file__).parent / "data").glob("broken-*.toml"))
+
+
+@pytest.mark.parametrize("path", BROKEN, ids=[p.name for p in BROKEN])
+def test_broken_derivations_are_refuted_in_the_demo(path):
+    w = demo.build(path)
+    bad = [s for sec in w.sections for s in sec.steps if s.verdict == "refuted"]
+    assert bad and all(s.counterexample for s in bad), path.name
+    assert w.report().exit_code == 1
