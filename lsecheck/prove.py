@@ -83,7 +83,7 @@ def _symbolic(th: Theorem):
     for pattern in th.patterns:
         args = [letter[x] for x in pattern]
         distinct = [letter[x] for x in _letters(pattern)]
-        chain = th.claim(s.Sym(), *args)
+        chain = th.claim(s.Sym(distinct), *args)
         lines.append((pattern, chain))
         for a, b in _links(chain):
             z = s.zero_test(a - b, distinct)

@@ -94,8 +94,9 @@ class Sym:
     exp = staticmethod(sp.exp)
     log = staticmethod(sp.log)
 
-    def __init__(self):
+    def __init__(self, distinct=()):
         self._dummies = count()
+        self.distinct = tuple(distinct)  # index symbols of the case, pairwise different
 
     def z(self, a):
         return z[a]
@@ -114,14 +115,27 @@ class Sym:
 
     def d(self, expr, a):
         """∂/∂z_a (memoized: theorems share derivatives, e.g. ∂f/∂z_j)."""
-        key = (expr, a)
-        if key not in _DIFFS:  # sums sifted right away: a second ∂ then works on less
-            _DIFFS[key] = normal_sums(sp.diff(expr, z[a]))
+        key = (expr, a, self.distinct)
+        if key not in _DIFFS:  # the case's δ_jk = 0 applied at once: less to differentiate
+            _DIFFS[key] = apply_distinct(sp.diff(expr, z[a]), self.distinct)
         return _DIFFS[key]
 
     def dm(self, expr):
         """∂/∂m."""
         return sp.diff(expr, m)
+
+    def d_ones(self, expr):
+        """Σ_b ∂expr/∂z_b, as the chain rule gives it: d/dt expr(z + t·1) at t = 0.
+
+        (For symbolic n a sum over b of derivatives by z_b would be the same
+        number; the directional derivative is the cheap way to SymPy.)
+        """
+        t = sp.Dummy("t", real=True)
+        shifted = expr.replace(lambda e: isinstance(e, sp.Indexed) and e.base == z,
+                               lambda e: e + t)
+        if expr.has(m):
+            shifted = shifted.xreplace({m: m + t})
+        return sp.diff(shifted, t).xreplace({t: 0})
 
     # the objects of the note, the same for every interpreter
     def lse(self):
@@ -655,6 +669,10 @@ class Exact:
 
     def dm(self, x):
         return self._d(x, self._var["m"])
+
+    def d_ones(self, x):
+        """Σ_b ∂x/∂z_b over every z-like variable (z_1..z_n and m)."""
+        return self.sum(lambda v: self._d(x, v), over=range(len(self.names)))
 
     def _d(self, x, v):
         if not isinstance(x, LogRat):
