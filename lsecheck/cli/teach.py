@@ -53,16 +53,22 @@ def _whole(text: str) -> int:
     return int(x)
 
 
-def _plot_path(ctx, param, value):
-    if value is None:
-        return None
-    from lsecheck.errors import LseError
-    from lsecheck.plot import check_path
+def _checked_path(module: str):
+    """A callback refusing a bad output path early, with ``lsecheck.<module>.check_path``."""
 
-    try:
-        return check_path(value)
-    except LseError as e:
-        raise click.BadParameter(str(e).split(": ", 1)[-1], ctx, param) from None
+    def callback(ctx, param, value):
+        if value is None:
+            return None
+        import importlib
+
+        from lsecheck.errors import LseError
+
+        try:
+            return importlib.import_module(f"lsecheck.{module}").check_path(value)
+        except LseError as e:
+            raise click.BadParameter(str(e).split(": ", 1)[-1], ctx, param) from None
+
+    return callback
 
 
 def _progress_bar(enabled: bool):
@@ -97,7 +103,8 @@ def _progress_bar(enabled: bool):
               help="Random input vectors per cell.")
 @click.option("--seed", type=click.IntRange(0, 2**32 - 1), default=0, show_default=True,
               help="Seed of the random inputs.")
-@click.option("--plot", "plot_path", default=None, metavar="FILE.png", callback=_plot_path,
+@click.option("--plot", "plot_path", default=None, metavar="FILE.png",
+              callback=_checked_path("plot"),
               help="Also draw bits lost against magnitude (.png, .svg or .pdf; needs the extra: "
                    "pip install 'lsecheck[plot]').")
 @json_option
@@ -136,18 +143,6 @@ def accuracy(dtypes, forms, magnitudes, lengths, samples, seed, plot_path, as_js
     return emit(report, as_json)
 
 
-def _export_path(ctx, param, value):
-    if value is None:
-        return None
-    from lsecheck.errors import LseError
-    from lsecheck.walkthrough_render import check_path
-
-    try:
-        return check_path(value)
-    except LseError as e:
-        raise click.BadParameter(str(e).split(": ", 1)[-1], ctx, param) from None
-
-
 def _pause() -> bool:
     """Wait for a key: Enter (or space, →) goes on, q stops."""
     click.echo(click.style("  [Enter: next · q: stop]", dim=True), nl=False)
@@ -162,7 +157,7 @@ def _pause() -> bool:
               help="Pause before each step for a live class: Enter goes on, q stops "
                    "(needs a terminal).")
 @click.option("--export", "export", default=None, metavar="FILE.md|FILE.tex|FILE.html",
-              callback=_export_path,
+              callback=_checked_path("walkthrough_render"),
               help="Also write a handout; the format follows the suffix. The HTML renders its "
                    "maths with MathJax (see --mathjax).")
 @click.option("--mathjax", default=None, metavar="PATH|URL", envvar="LSECHECK_MATHJAX",
