@@ -181,11 +181,12 @@ def _tensor(th: Theorem, shape, timeout):
                     if z is None:
                         undecided.append(f"axes={_axes_text(axes)}: {name} not reduced")
         except TimeLimit as e:
-            undecided.append(f"axes={_axes_text(axes)}: {e}")
+            undecided.append(f"axes={_axes_text(axes)}: {e} (raise --timeout)")
         except NotExact as e:
             undecided.append(f"axes={_axes_text(axes)}: {e}")
     if undecided:
-        return UNDECIDED, "; ".join(undecided), None
+        more = f"; {len(undecided) - 1} more axes choices undecided" if len(undecided) > 1 else ""
+        return UNDECIDED, undecided[0] + more, None
     return PROVED, f"reduced to 0 for {len(axes_choices(len(shape)))} axes choices", None
 
 
@@ -248,7 +249,8 @@ def run(names=None, max_n: int = 8, timeout: float = DEFAULT_TIMEOUT,
                  "step": th.step},
                 ce, th.latex))
 
-    notes = [f"{th.name} covers {th.step}" for th in chosen if th.name == "ties"] + [
+    notes = [f"{th.name} — which step of the note: {th.step}." for th in chosen
+             if th.name == "ties"] + [
         "proved = the difference reduced to exactly 0 (exp substitution w = exp(z) > 0, "
         "finite-sum rules, rational cancellation; no simplify); "
         "concrete n: one index tuple per case by permutation symmetry, every tuple for "
@@ -272,7 +274,7 @@ def _symbolic_job(th: Theorem, timeout, latex):
             verdict, evidence, chains = _symbolic(th) if th.symbolic else (SKIPPED, [], [])
             lines = [x for p, c in chains for x in _latex_chain(p, c)] if latex else []
     except TimeLimit as e:
-        verdict, evidence, lines = UNDECIDED, [f"symbolic n: {e}"], []
+        verdict, evidence, lines = UNDECIDED, [f"symbolic n: {e} (raise --timeout)"], []
     return verdict, evidence, lines, time.perf_counter() - t0
 
 
@@ -300,7 +302,7 @@ def _concrete_job(scalar, max_n: int, timeout):
                 st["notes"].append(r.detail)
             except TimeLimit as e:
                 st["verdict"] = _worse(st["verdict"], UNDECIDED)
-                st["notes"].append(f"n = {n_value}: {e}; larger n not tried")
+                st["notes"].append(f"n = {n_value}: {e} (raise --timeout); larger n not tried")
                 st["stop"] = True
             st["time"] += time.perf_counter() - t0
         cache.pop(n_value, None)

@@ -169,9 +169,10 @@ THEOREMS: tuple[Theorem, ...] = (
              r"{\sum_i e^{\hat z_i}} = \frac{e^{\hat z_k}}{\sum_i e^{\hat z_i}}",)),
     Theorem("ties", "ties: one-sided derivatives", ties, (MAX, NON_MAX),
             "tied max, both sides",
-            "the note's step ∂z_k/∂z_j = 1 (or 0) holds only where the max is unique; at a "
-            "tie ∂⁺max/∂z_j = 1, ∂⁻max/∂z_j = 0 for a tied j, and both one-sided derivatives "
-            "of f still equal softmax because ∂g/∂m = 0",
+            "the step ∂z_k/∂z_j = 1 (max case) or 0 (non-max case) of both derivations: it "
+            "holds only where the max is unique. At a tie ∂⁺max/∂z_j = 1 and ∂⁻max/∂z_j = 0 "
+            "for a tied j, yet both one-sided derivatives of f equal softmax_j, because "
+            "∂g/∂m = 0 (the non-smooth parts cancel)",
             (r"g(z,m) = \log\sum_i e^{z_i-m} + m,\quad f(z) = g(z, \max z)",
              r"\partial^{\pm}_j f = \frac{\partial g}{\partial z_j}\Big|_{m=\max z} + "
              r"\frac{\partial g}{\partial m}\, \partial^{\pm}_j \max z,\quad "

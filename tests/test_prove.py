@@ -29,7 +29,8 @@ def test_every_theorem_is_proved_for_symbolic_and_concrete_n(report):
         "tensor (2, 3)", "tensor (1, 2, 3)", "tensor (2, 2, 2)"}
     assert all(r.verdict == "proved" for r in report.results)
     assert set(report.meta["time_per_n"]) == {"1", "2", "3", "4", "5"}
-    assert any("ties covers the note's step" in x for x in report.notes)
+    assert any(x.startswith("ties — which step of the note: the step ∂z_k/∂z_j = 1")
+               for x in report.notes)
 
 
 def test_latex_lines_carry_the_statement_and_the_symbolic_chain(report):
