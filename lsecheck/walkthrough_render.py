@@ -246,6 +246,11 @@ def render(w, con=None, pause=None) -> None:
     con.print(Text(f"demo: {report.verdict}", style=base.STYLE[kind]), f"({counts})")
 
 
+def cex_items(ce):
+    """A counterexample's entries, without where it is (the step's source says that)."""
+    return [(k, v) for k, v in ce.items() if k not in ("file", "line", "col")]
+
+
 def _step_grid(st, base):
     """One step: the verdict in a fixed column, the maths, its note and counterexample below."""
     from rich.table import Table
@@ -265,8 +270,7 @@ def _step_grid(st, base):
     if st.note:
         grid.add_row("", Text(st.note, style="dim"))
     if st.counterexample:
-        ce = ", ".join(f"{k} = {base.fmt(v)}" for k, v in st.counterexample.items()
-                       if k not in ("file", "line", "col"))
+        ce = ", ".join(f"{k} = {base.fmt(v)}" for k, v in cex_items(st.counterexample))
         grid.add_row("", Text("counterexample: " + ce, style=base.STYLE["bad"]))
     return grid
 
@@ -305,7 +309,7 @@ def to_markdown(w) -> str:
                 out += [tail, ""]
             if st.counterexample:
                 out += ["Counterexample: " + ", ".join(f"{k} = {v}" for k, v in
-                                                        st.counterexample.items()), ""]
+                                                        cex_items(st.counterexample)), ""]
         if sec.table is not None:
             out += _md_table(sec.table)
         if sec.code:
@@ -357,7 +361,7 @@ def to_latex(w) -> str:
                 out.append(r"\noindent{\small " + " --- ".join(tail) + r"}\par")
             if st.counterexample:
                 ce = "; ".join(f"{_tex(str(k))} = {_tex(str(v))}"
-                               for k, v in st.counterexample.items())
+                               for k, v in cex_items(st.counterexample))
                 out.append(r"\noindent{\small Counterexample: " + ce + r"}\par")
         if sec.table is not None:
             cols = "l" * len(sec.table.header)
@@ -478,7 +482,7 @@ def to_html(w, mathjax: str | None = None) -> str:
             if st.note:
                 out.append(f'<div class="note">{html.escape(st.note)}</div>')
             if st.counterexample:
-                ce = ", ".join(f"{k2} = {v}" for k2, v in st.counterexample.items())
+                ce = ", ".join(f"{k2} = {v}" for k2, v in cex_items(st.counterexample))
                 out.append(f'<div class="cex">counterexample: {html.escape(ce)}</div>')
             out.append("</div>")
         if sec.table is not None:
