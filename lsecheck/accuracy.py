@@ -46,6 +46,8 @@ SEED = 0
 SIGNS = (1, -1)
 MAX_SAMPLES = 10_000
 MAX_LENGTH = 100_000
+MAX_ENTRIES = 5_000_000  # exact values per run (mpmath, ~6 µs each): about 30 s at most
+US_PER_ENTRY = 6.0
 
 F, GRAD = "f", "∇f"
 
@@ -248,6 +250,12 @@ def run(
     live = [f for f in chosen if f.key not in unusable]
     blocks = [(dt, n, [(s, m) for s in SIGNS for m in magnitudes if fits(m, dt)])
               for dt in kinds for n in lengths]
+    entries = sum(n * samples * len(batches) for _, n, batches in blocks)
+    if entries > MAX_ENTRIES:  # refuse a sweep that would run for minutes
+        raise LseError(
+            f"--samples/--lengths: this sweep needs {entries:.2g} exact values (about "
+            f"{entries * US_PER_ENTRY / 1e6:.0f} s); the limit is {MAX_ENTRIES:.0e}: "
+            "lower --samples or --lengths, or sweep fewer --magnitudes/--dtype")
     total = sum(len(batches) + len(live) for _, _, batches in blocks)
     done = 0
 

@@ -169,6 +169,7 @@ def test_report_table_json_and_sweep_shape():
     ({"magnitudes": (float("inf"),)}, "--magnitudes"),
     ({"lengths": (0,)}, "--lengths"),
     ({"samples": 0}, "--samples"),
+    ({"samples": 10_000, "lengths": (1000,)}, "--samples/--lengths"),  # hours of mpmath
 ])
 def test_bad_arguments_name_the_culprit(kwargs, culprit):
     with pytest.raises(LseError) as e:
