@@ -722,6 +722,19 @@ class Exact:
             r = r.subs(self.w[self._var[f"z{t}"]], self.w[self._var[f"z{to}"]])
         return LogRat(self, r)
 
+    def _uses(self, v, *xs) -> bool:
+        """Does any of ``xs`` depend on variable ``v`` (through z_v or w_v)?"""
+        g = self.w[v]
+        for x in xs:
+            if not isinstance(x, LogRat):
+                continue
+            fracs = [x.r] + [c for c, _ in x.logs] + [a for _, a in x.logs] + [c for _, c in x.lin]
+            if any(var == v for var, _ in x.lin) or any(
+                    fr.num.degree(g) > 0 or any(b.degree(g) > 0 for b, _ in fr.den)
+                    for fr in fracs):
+                return True
+        return False
+
     def _plain_values(self):
         import mpmath as mp
 
@@ -759,7 +772,7 @@ class Exact:
         zs, a, b, _ = best
         vals = dict(zip(self.names, zs, strict=True))
         out = {"n": self.n, "z": [float(vals[f"z{a}"]) for a in range(1, self.n + 1)]}
-        if "m" in vals:
+        if "m" in vals and self._uses(self._var["m"], lhs, rhs):
             out["m"] = float(vals["m"])
         if self.plain:
             out["out_grad"] = [float(v) for v in self._plain_values()]
