@@ -533,57 +533,28 @@ def _pairs(p: Plan) -> list[tuple[str, str]]:
            [(s, r) for s in p.subjects for r in others]
 
 
-def _prefetch(cases: list[Case], p: Plan):
-    """Framework outputs computed in one background thread, case by case.
-
-    JAX compiles once per shape (~0.1 s, in C++ without the GIL): done while the
-    main thread runs the oracle, the comparisons and the user's implementation
-    (which stays on the main thread, where its time limit works).
-    """
-    from concurrent.futures import ThreadPoolExecutor
-
-    from lsecheck.backends import FRAMEWORKS, get
-
-    names = [n for n in p.refs if n in FRAMEWORKS or n == "scipy"]
-    if p.impl is None:
-        names = [n for n in p.subjects if n != "reference"]
-    if not names:
-        return None, {}
-    pool = ThreadPoolExecutor(1, thread_name_prefix="lsecheck-frameworks")
-    futures = {}
-    for case in cases:
-        for n in names:
-            futures[(n, case.id)] = pool.submit(run_backend, get(n), case)
-    return pool, futures
-
-
 def sweep(cases: list[Case], p: Plan, strict: bool = False, progress=None):
     """Run every subject on every case; aggregate per (subject, ref, group, kind)."""
     rows: dict[tuple[str, str, str, str], Row] = {}
     pairs = _pairs(p)
-    pool, futures = _prefetch(cases, p)
-    try:
-        for case in cases:
-            ready = {n: fut.result() for (n, cid), fut in futures.items() if cid == case.id}
-            outs = {s: ready[s] if s in ready else run(case) for s, run in p.subjects.items()}
-            for n, o in ready.items():
-                outs.setdefault(n, o)
-            truth = oracle_truth(case) if "oracle" in p.refs else None
-            fd = fd_quotients(case) if "fd" in p.refs else None
-            for s, r in pairs:
-                if r == "oracle":
-                    m = compare(case, outs[s], truth, strict)
-                elif r == "fd":
-                    m = fd_measure(case, outs[s], fd, strict)
-                else:
-                    m = _vs_backend(case, outs[s], r, outs, strict)
-                m = _framework_verdict(s, m)
-                rows.setdefault((s, r, case.group, case.kind), Row()).add(case, m)
-            if progress:
-                progress(1)
-    finally:
-        if pool is not None:
-            pool.shutdown(wait=False, cancel_futures=True)
+    # one thread on purpose: a background thread for the frameworks was measured
+    # slower (GIL contention with the oracle), and the --impl must stay on the main
+    # thread, where its time limit (SIGALRM) works
+    for case in cases:
+        outs = {s: run(case) for s, run in p.subjects.items()}
+        truth = oracle_truth(case) if "oracle" in p.refs else None
+        fd = fd_quotients(case) if "fd" in p.refs else None
+        for s, r in pairs:
+            if r == "oracle":
+                m = compare(case, outs[s], truth, strict)
+            elif r == "fd":
+                m = fd_measure(case, outs[s], fd, strict)
+            else:
+                m = _vs_backend(case, outs[s], r, outs, strict)
+            m = _framework_verdict(s, m)
+            rows.setdefault((s, r, case.group, case.kind), Row()).add(case, m)
+        if progress:
+            progress(1)
     return rows
 
 

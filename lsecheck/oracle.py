@@ -78,16 +78,20 @@ def _row(vals, prec: int):
     cut = -max(800.0, (prec + 64) * math.log(2))
     fm = libmp.from_float(m)
     k = vals.index(m)
-    exps = []
-    for v in vals:
-        d = libmp.mpf_sub(libmp.from_float(v), fm)  # prec=0: exact
-        exps.append(libmp.mpf_exp(d, w, _RND) if libmp.to_float(d) >= cut else _ZERO)
+    exp, sub, from_float = libmp.mpf_exp, libmp.mpf_sub, libmp.from_float
+    exps = [
+        # z_i − m formed exactly (prec=0); the float test only decides the cut-off
+        (exp(sub(from_float(v), fm), w, _RND) if v != m else libmp.fone) if v - m >= cut
+        else _ZERO
+        for v in vals
+    ]
     t = libmp.mpf_sum(exps[:k] + exps[k + 1:], w, _RND)
     with mpmath.workprec(w):
         log1p_t = mpmath.log1p(_mpf(t))._mpf_
     f = libmp.mpf_add(fm, log1p_t, prec, _RND)
-    s = libmp.mpf_add(libmp.fone, t, w, _RND)
-    return f, [libmp.mpf_div(e, s, prec, _RND) for e in exps]
+    inv = libmp.mpf_div(libmp.fone, libmp.mpf_add(libmp.fone, t, w, _RND), w, _RND)
+    mul = libmp.mpf_mul
+    return f, [mul(e, inv, prec, _RND) for e in exps]
 
 
 def logsumexp_softmax(z, axes=None, keepdims: bool = False, prec: int = DEFAULT_PREC):
@@ -110,11 +114,20 @@ def logsumexp_softmax(z, axes=None, keepdims: bool = False, prec: int = DEFAULT_
 
 
 def _pair(t) -> tuple[float, float]:
-    """A raw mpf as hi + lo, two float64 (hi correctly rounded, lo the rounded rest)."""
+    """A raw mpf as hi + lo, two float64 (hi: t rounded to 53 bits, lo: the rest, rounded).
+
+    Integer arithmetic on the mantissa: ~3× faster than mpf subtraction.
+    """
     if t in (_NAN, _INF, _NINF):
         return libmp.to_float(t), 0.0
-    hi = libmp.to_float(t, rnd=_RND)
-    return hi, libmp.to_float(libmp.mpf_sub(t, libmp.from_float(hi)), rnd=_RND)
+    sign, man, exp, bc = t
+    if bc <= 53:
+        return (-1.0 if sign else 1.0) * math.ldexp(man, exp), 0.0
+    shift = bc - 53
+    top = (man + (1 << (shift - 1))) >> shift  # nearest (ties up: fine for error measures)
+    rest = man - (top << shift)  # exact, |rest| ≤ 2^(shift−1)
+    sgn = -1.0 if sign else 1.0
+    return sgn * math.ldexp(top, exp + shift), sgn * math.ldexp(float(rest), exp)
 
 
 def pairs(z, axes=None, keepdims: bool = False, prec: int = DEFAULT_PREC):
