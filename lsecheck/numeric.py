@@ -306,7 +306,8 @@ def compare(case: Case, out: Output, truth: Truth, strict: bool = False) -> Meas
     fscale = truth.scale
     with np.errstate(all="ignore"):
         spacing = np.spacing(np.abs(np.asarray(truth.F, np.float64).astype(case.dtype)))
-        ulps = np.where(df == 0, 0, df / np.asarray(spacing, np.longdouble).reshape(kd))
+        sp = np.asarray(spacing, np.longdouble).reshape(kd)
+        ulps = np.where(df == 0, 0, np.where(np.isfinite(sp), df / sp, np.inf))
     fwd_bad = df > T.FWD * e * fscale + truth.fwd_allow
     # gradient, normwise per slice
     dv = _diff(out.v, truth.V)
@@ -340,16 +341,18 @@ def compare(case: Case, out: Output, truth: Truth, strict: bool = False) -> Meas
         m.bits_lost = float(np.finfo(case.dtype).nmant + 1)
     problems = []
     if np.any(fwd_bad):
-        i = tuple(int(k) for k in np.unravel_index(np.argmax(np.where(fwd_bad, df, -1)),
-                                                   df.shape))
-        problems.append(f"forward off by {float(df[i]):.3g} (tolerance "
-                        f"{float(T.FWD * e * fscale[i]):.2g}) at output index {i}")
-    if np.any(rel_bad):
-        problems.append(f"gradient off by {m.rel_err:.3g} relative ({_eps(m.grad_eps)})")
-    elif np.any(elem_bad):
-        i = tuple(int(k) for k in np.unravel_index(np.argmax(np.where(elem_bad, erel, -1)),
-                                                   erel.shape))
-        problems.append(f"gradient entry {i} off by {float(erel[i]):.3g} relative")
+        i = _argmax(np.where(fwd_bad, df, -1))
+        got = np.asarray(out.f).reshape(kd)[i]
+        want = np.asarray(truth.F, np.float64).reshape(kd)[i]
+        off = f"off by {float(df[i]):.3g}" if np.isfinite(df[i]) else "wrong"
+        problems.append(f"forward {off}: {float(got):.17g} where {float(want):.17g} "
+                        f"(output index {_idx(i, case, kd)})")
+    if np.any(rel_bad) or np.any(elem_bad):
+        i = _argmax(np.where(big | ~np.isfinite(dv), erel, 0) if np.any(elem_bad) else dv)
+        got, want = np.asarray(out.v)[i], np.asarray(truth.V, np.float64)[i]
+        what = (f"gradient off by {m.rel_err:.3g} relative ({_eps(m.grad_eps)})"
+                if np.any(rel_bad) else f"gradient entry off by {float(erel[i]):.3g} relative")
+        problems.append(f"{what}: {float(got):.17g} where {float(want):.17g} at index {i}")
     if problems:
         m.verdict = soft
         m.detail = "; ".join(problems)
@@ -359,6 +362,16 @@ def compare(case: Case, out: Output, truth: Truth, strict: bool = False) -> Meas
         m.verdict = FAILED if strict else FLAGGED
         m.detail = f"precision loss: {m.bits_lost:.1f} bits ({_eps(m.grad_eps)})"
     return m
+
+
+def _argmax(a) -> tuple[int, ...]:
+    a = np.nan_to_num(np.asarray(a, np.float64), nan=np.inf)
+    return tuple(int(k) for k in np.unravel_index(np.argmax(a), a.shape)) if a.size else ()
+
+
+def _idx(i, case, kd):
+    """An index of the keepdims-shaped output as an index of the real output."""
+    return i if case.keepdims else tuple(k for d, k in enumerate(i) if d not in case.ax)
 
 
 def _floats_between(v, V, dtype) -> float:
@@ -740,12 +753,11 @@ def _framework_notes(rows, p: Plan) -> list[str]:
         nan = sorted({kind for kind, row in mine if kind in EDGE and "nan/inf" in row.detail},
                      key=EDGE.index)
         if nan:
-            notes.append(f"{s}: nan/inf gradient where the limit is finite: {', '.join(nan)} "
-                         f"({FRAMEWORK_NOTES.get(s, '')})")
-        wrong = sorted({kind for kind, row in mine if kind in EDGE and "nan/inf" not in
-                        row.detail and row.detail}, key=EDGE.index)
-        if wrong:
-            notes.append(f"{s}: other deviations at {', '.join(wrong)} (see the table)")
+            notes.append(f"{s}: nan/inf gradient at {', '.join(nan)}, where lsecheck gives the "
+                         f"finite limit ({FRAMEWORK_NOTES.get(s, '')})")
+        for kind, row in mine:
+            if kind in EDGE and "nan/inf" not in row.detail and row.detail:
+                notes.append(f"{s}: at {kind}, {row.detail}")
     return notes
 
 

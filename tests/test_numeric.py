@@ -213,8 +213,8 @@ def test_frameworks_deviations_are_reported_not_failed(runner):
     obj = json.loads(res.output)
     notes = "\n".join(obj["notes"])
     assert "torch: backward in the exp(z − f) form loses up to" in notes
-    assert "torch: nan/inf gradient where the limit is finite" in notes and "+inf" in notes
-    assert "jax: nan/inf gradient where the limit is finite" in notes
+    assert "torch: nan/inf gradient at" in notes and "+inf entries" in notes
+    assert "jax: nan/inf gradient at" in notes
     rows = {(r["group"], r["name"]): r for r in obj["results"]}
     assert rows[("vs oracle · extended", "torch: |z| ≈ 1e15")]["verdict"] == "flagged"
     assert rows[("vs oracle · extended", "jax: |z| ≈ 1e15")]["verdict"] == "passed"
