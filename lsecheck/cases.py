@@ -8,8 +8,8 @@ Each case carries
   tuple of non-negative ints, ordinary magnitudes, finite values) — or
   ``extended`` (int and negative axes, ``keepdims``, large magnitudes,
   non-finite or empty inputs);
-* ``kind``: the value family, one table row (``scale 1``, ``scale 1e8``,
-  ``+inf entries`` …);
+* ``kind``: the value family, one table row (``scale 1``, ``|z| ≈ 1e8``,
+  ``+inf entries`` …; see ``KINDS``);
 * ``edge``: non-finite or empty inputs, where the answer is a convention
   (a limit); deviations there are *flagged*, not failed (``--strict`` fails them).
 

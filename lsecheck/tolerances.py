@@ -38,8 +38,9 @@ GRAD_CAP = 0.5  # beyond 50 % relative error a gradient is wrong, whatever the f
 ELEM = 64.0
 
 # Central finite differences (JVP check along random unit directions, float64):
-# h = FD_STEP · max(1, rms of the finite entries); FD_STEP = ε^(1/3) balances the
-# truncation error O(h²·|f'''|) against the rounding error O(ε·|f|/h).
+# h = FD_STEP · max(1, |f|)^(1/3); FD_STEP = ε^(1/3) balances the truncation error
+# O(h²·|f‴|) (softmax's derivatives are O(1) in units of z) against the rounding
+# error O(ε·|f|/h) of evaluating f near |f|.
 FD_STEP = float(np.finfo(np.float64).eps) ** (1 / 3)
 FD_DIRECTIONS = 2
 FD_SAFETY = 8.0  # the tolerance is FD_SAFETY × the estimated error of the difference quotient
@@ -60,7 +61,8 @@ def table() -> list[tuple[str, str]]:
         ("gradient loose (else failed)",
          f"{GRAD_LOOSE:g} eps (1 + |f| + Σ p|z| + log2 K), at most {GRAD_CAP:g}"),
         ("gradient elementwise", f"{ELEM:g} eps (2 + |z_i| + |f| + log2 K)"),
-        ("finite differences", f"h = {FD_STEP:.2g}·max(1, rms z), {FD_DIRECTIONS} directions, "
+        ("finite differences", f"h = {FD_STEP:.2g}·max(1, |f|)^(1/3), {FD_DIRECTIONS} "
+                               "random unit directions, "
                                f"tolerance {FD_SAFETY:g}× the estimated error"),
         ("time limit per call", f"{CALL_TIMEOUT:g} s"),
     ]
