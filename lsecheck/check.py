@@ -29,8 +29,8 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from functools import lru_cache
-from itertools import permutations
+from functools import cache, lru_cache
+from itertools import count, permutations
 from pathlib import Path
 
 import sympy as sp
@@ -69,7 +69,7 @@ class Context:
         for _ in range(20):
             before = e
             if self.scalars:
-                e = e.xreplace(self.scalars)
+                e = e.replace(lambda x: x in self.scalars, lambda x: _fresh(self.scalars[x]))
             if self.vectors:
                 e = e.replace(lambda x: isinstance(x, sp.Indexed) and x.base in self.vectors,
                               self._entry)
@@ -144,20 +144,43 @@ def context(d: Derivation) -> Context:
     return ctx
 
 
-_dummies = iter(range(10**9))
+_dummies = count()  # restarted for every step: names are unique within one expression
+
+
+@cache
+def _unique(number: int):
+    return sp.Symbol(f"_u{number}", integer=True, positive=True)
 
 
 def _fresh(e):
-    """Give every summation index a fresh name (definitions are substituted inside sums)."""
+    """Give every summation index a new name (definitions are substituted inside sums)."""
     if not e.has(sp.Sum):
         return e
 
     def rename(s):
         (var, lo, hi), = s.limits
-        new = sp.Symbol(f"_{var.name}{next(_dummies)}", integer=True, positive=True)
+        new = _unique(next(_dummies))
         return sp.Sum(s.function.xreplace({var: new}), (new, lo, hi))
 
     return e.replace(lambda x: isinstance(x, sp.Sum) and len(x.limits) == 1, rename)
+
+
+@cache
+def _dummy(depth: int):
+    return sp.Symbol(f"_d{depth}", integer=True, positive=True)
+
+
+def _canonical(e, depth: int = 0):
+    """Summation indices named by nesting depth (_d0, _d1 …), so that equal sums are equal
+    objects across steps (SymPy's caches then apply).  Needs unique names first (:func:`_fresh`).
+    """
+    if not e.has(sp.Sum):
+        return e
+    if isinstance(e, sp.Sum) and len(e.limits) == 1:
+        (var, lo, hi), = e.limits
+        new = _dummy(depth)
+        return sp.Sum(_canonical(e.function.xreplace({var: new}), depth + 1), (new, lo, hi))
+    return e.func(*[_canonical(a, depth) for a in e.args])
 
 
 # ---- from a parsed step to an expression of the model -------------------------
@@ -458,6 +481,8 @@ class _Prepared:
 
 
 def _prepare(step_text, line, col, why, ctx: Context, path: str, ties=None) -> _Prepared:
+    global _dummies
+    _dummies = count()
     rows = latex.parse_block(step_text, path, line or 1, col or 1, known=ctx.known)
     if len(rows) != 1:
         raise LseError(f"{path}:{line}:{col}: a step is one expression (got {len(rows)} rows)")
@@ -467,7 +492,7 @@ def _prepare(step_text, line, col, why, ctx: Context, path: str, ties=None) -> _
     if len(r.sides) != 1 or r.sides[0].expr is None:
         return _Prepared(step_text, line, col, why or r.why, None,
                          "a relation, not an expression (write one side per step)")
-    e = ctx.expand(_fresh(r.sides[0].expr))
+    e = _canonical(ctx.expand(_fresh(r.sides[0].expr)))
     e = _logs(_tidy(_derivatives(_conditions(e, ties))))
     if e.has(latex.REALS()):
         return _Prepared(step_text, line, col, why, None, "a set, not an expression")

@@ -287,7 +287,9 @@ class _Names:
         self.used: list = []
 
 
-def _transformer(names: _Names):
+@lru_cache(maxsize=1)
+def _transformer_class():
+    """The lark Transformer to SymPy (built once; each row gets an instance)."""
     from lark import Transformer, v_args
 
     sp = _sp()
@@ -321,17 +323,17 @@ def _transformer(names: _Names):
                     raise LseError(f"a condition cannot be the subscript of {label}")
                 if label == r"\delta":
                     return _delta(sub, tok)
-                names.used.append((label, tok, "vector"))
+                self.names.used.append((label, tok, "vector"))
                 return vector(label)[idx]
             if label == "z" or label.startswith("\\hat") and label.endswith("{z}"):
-                names.used.append((label, tok, "vector"))
+                self.names.used.append((label, tok, "vector"))
                 return vector(label)
             if label == "n":
                 return N()
             if label == "e":
-                names.used.append((label, tok, "e"))
+                self.names.used.append((label, tok, "e"))
                 return scalar("e")
-            names.used.append((label, tok, "scalar"))
+            self.names.used.append((label, tok, "scalar"))
             return scalar(label)
 
         def s_letter(self, tok):
@@ -342,10 +344,10 @@ def _transformer(names: _Names):
 
         def s_group(self, lb, a, rel=None, b=None, rb=None):
             # letters inside a script are indices, not symbols to define
-            inside = [u for u in names.used if lb.start_pos < u[1].start_pos
+            inside = [u for u in self.names.used if lb.start_pos < u[1].start_pos
                       and (rb is None or u[1].start_pos < rb.start_pos) and u[2] == "scalar"]
             swap = {scalar(label): index(label) for label, _, _ in inside if len(label) == 1}
-            names.used[:] = [u for u in names.used if u not in inside or len(u[0]) != 1]
+            self.names.used[:] = [u for u in self.names.used if u not in inside or len(u[0]) != 1]
             a = a.xreplace(swap) if hasattr(a, "xreplace") else a
             if rel is None:
                 return (a, None, lb)
@@ -448,7 +450,13 @@ def _transformer(names: _Names):
                    and not isinstance(it, tuple)]
             return _derivative(arg, wrt, tok)
 
-    return ToSympy()
+    return ToSympy
+
+
+def _transformer(names: _Names):
+    t = _transformer_class()()
+    t.names = names
+    return t
 
 
 class _Unsupported(Exception):
