@@ -138,19 +138,23 @@ def parse_axes(text: str):
     return nums
 
 
-def check_size(shape: tuple[int, ...], use_oracle: bool) -> None:
-    """Refuse a shape too large for memory (or for the oracle) before allocating it."""
+def check_size(shape: tuple[int, ...], use_oracle: bool, n_cases: int = 1) -> None:
+    """Refuse a shape too large for memory (or for the oracle) before allocating it.
+
+    The bank keeps z and out_grad of its ``n_cases`` cases; one case at a time
+    is being checked (``BYTES_PER_ENTRY``).
+    """
     n = 1
     for d in shape:
         n *= d
-    need = n * BYTES_PER_ENTRY
+    need = n * (BYTES_PER_ENTRY + 16 * n_cases)
     total = _memory_bytes()
     dims = "×".join(map(str, shape))
     if total and need > total // 2:
         raise LseError(
-            f"--shape: {dims} has {n:,} entries, about {_size(need)} to check "
+            f"--shape: {dims} has {n:,} entries, about {_size(need)} to check {n_cases} cases "
             f"({_size(8 * n)} per float64 array) but this machine has {_size(total)}; "
-            "use a smaller shape"
+            "use a smaller shape, or fewer cases with one --axes and --dtype"
         )
     if use_oracle and n > MAX_ENTRIES_ORACLE:
         raise LseError(
@@ -305,6 +309,11 @@ def bank(seed: int = 0, which: str = "full", dtypes=DTYPES, shape=None, axes_lis
                 cases.append(Case(f"c{len(cases):03d}", kind, group, dtype, tuple(shp), axes,
                                   keepdims, kind in EDGE, z, g))
     return cases
+
+
+def count(shape, axes_list, dtypes) -> int:
+    """An upper bound of the number of cases ``bank`` makes for a user-given shape."""
+    return len(axes_list or _axes_for(shape)) * len(dtypes) * len(KINDS)
 
 
 def _axes_for(shape) -> list:

@@ -67,7 +67,9 @@ def numeric(axes, shape, dtype, refs, impl, which, seed, strict, timeout, as_jso
             normalize_axes(a, d, name=f"--axes {a if a is not None else 'none'}"
                            + ("" if shp is not None else " (on the default shape 3,4,5; "
                                                          "give --shape)"))
-        C.check_size(shp or (3, 4, 5), "oracle" in refs)
+        dts = (dtype,) if dtype else C.DTYPES
+        C.check_size(shp or (3, 4, 5), "oracle" in refs,
+                     C.count(shp or (3, 4, 5), axes_list, dts))
     imp = N.load_impl(impl, timeout) if impl else None
     bank = C.bank(seed, which, (dtype,) if dtype else C.DTYPES, shp, axes_list or None,
                   impl=imp is not None)
