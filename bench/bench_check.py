@@ -57,8 +57,15 @@ def main() -> None:
     if SEED.exists():
         t, code = cold([str(SEED)])
         rows.append(("seed note cold", t, 2.0, f"exit {code} (the note has one wrong step)"))
-    from lsecheck.check import check_path
+    t0 = time.perf_counter()
+    from lsecheck.check import check_path, check_paths
 
+    rows.append(("  of which: importing sympy, lark, lsecheck", time.perf_counter() - t0, None,
+                 "in this process"))
+    t0 = time.perf_counter()
+    check_paths([ROOT / f for f in files])
+    rows.append(("  of which: checking derivations/ in-process", time.perf_counter() - t0, None,
+                 "first run (lark grammar built, caches empty)"))
     per = []
     with tempfile.TemporaryDirectory() as tmp:
         for n in LENGTHS[:2] if quick else LENGTHS:

@@ -255,6 +255,15 @@ def _logs(e):
     return e.replace(lambda x: isinstance(x, sp.log), split)
 
 
+def _bare_vector(e) -> bool:
+    """Does a vector (``z``, not ``z_i``) stand where a number should?"""
+    if isinstance(e, sp.Indexed):
+        return False
+    if isinstance(e, sp.IndexedBase):
+        return True
+    return any(_bare_vector(a) for a in e.args)
+
+
 def _indices(e) -> set:
     """Free index symbols of ``e`` (z subscripts and deltas, not summation dummies)."""
     out = set()
@@ -496,6 +505,9 @@ def _prepare(step_text, line, col, why, ctx: Context, path: str, ties=None) -> _
     e = _logs(_tidy(_derivatives(_conditions(e, ties))))
     if e.has(latex.REALS()):
         return _Prepared(step_text, line, col, why, None, "a set, not an expression")
+    if _bare_vector(e):
+        raise LseError(f"{path}:{line}:{col}: a whole vector where a number is expected "
+                       f"(in {step_text!r}); write its entries, e.g. z_i")
     return _Prepared(step_text, line, col, why or r.why, e)
 
 

@@ -373,6 +373,8 @@ def _transformer_class():
             return a / b
 
         def juxt(self, a, b):
+            if isinstance(b, sp.IndexedBase) and isinstance(a, sp.Symbol):
+                return a  # f(z): a function of the vector z, i.e. f itself
             return a * b
 
         def power(self, a, _, s):

@@ -108,6 +108,7 @@ BAD_INPUT = [  # (file name, content, words in the message); each: exit 2, no tr
     ("empty.toml", "title = 'x'\n", "no [[chain]]"),
     ("short.toml", "[[chain]]\nsteps = ['z_j']\n", "at least two steps"),
     ("latin.md", b"$$ z_j = \xe9 $$\n", "not UTF-8"),
+    ("vector.md", "$$\nz + 1 = z_j\n$$\n", "a whole vector where a number is expected"),
 ]
 
 

@@ -25,6 +25,7 @@ CASES = [
     (r"\exp z_j \exp z_l", sp.exp(z[j]) * sp.exp(z[l])),
     (r"\delta_{jl}", sp.KroneckerDelta(j, l)),
     (r"e^{z_j}", sp.exp(z[j])),
+    (r"f(z) + 1", latex.scalar("f") + 1),  # f(z): f as a function of the vector z
     (r"z_12 + z_{12}", z[1] * 2 + z[12]),  # a bare script takes one digit, as in TeX
 ]
 
