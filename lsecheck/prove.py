@@ -27,14 +27,14 @@ from itertools import permutations
 
 from lsecheck.errors import LseError
 from lsecheck.limits import DEFAULT_TIMEOUT, TimeLimit, time_limit
-from lsecheck.results import PROVED, REFUTED, SKIPPED, UNDECIDED, Report, Result
+from lsecheck.results import ERROR, PROVED, REFUTED, SKIPPED, UNDECIDED, Report, Result
 from lsecheck.theorems import SHAPES, THEOREMS, Theorem, axes_choices
 
 ALL_TUPLES_UP_TO = 3  # check every index tuple (not only representatives) for n <= this
 MAX_N_LIMIT = 512
 COLUMNS = ("case", "n", "seconds")
 SCALAR, TENSOR = "z ∈ ℝⁿ", "tensor form with axes"
-WORST = {PROVED: 0, SKIPPED: 0, UNDECIDED: 1, "error": 2, REFUTED: 3}
+WORST = {PROVED: 0, SKIPPED: 0, UNDECIDED: 1, ERROR: 2, REFUTED: 3}
 
 
 def select(names=None, table=THEOREMS) -> tuple[Theorem, ...]:
@@ -184,6 +184,8 @@ def _tensor(th: Theorem, shape, timeout):
             undecided.append(f"axes={_axes_text(axes)}: {e} (raise --timeout)")
         except NotExact as e:
             undecided.append(f"axes={_axes_text(axes)}: {e}")
+        except Exception as e:  # a claim that cannot be computed
+            return ERROR, f"axes={_axes_text(axes)}: {type(e).__name__}: {e}", None
     if undecided:
         more = f"; {len(undecided) - 1} more axes choices undecided" if len(undecided) > 1 else ""
         return UNDECIDED, undecided[0] + more, None
@@ -275,6 +277,8 @@ def _symbolic_job(th: Theorem, timeout, latex):
             lines = [x for p, c in chains for x in _latex_chain(p, c)] if latex else []
     except TimeLimit as e:
         verdict, evidence, lines = UNDECIDED, [f"symbolic n: {e} (raise --timeout)"], []
+    except Exception as e:  # a claim SymPy cannot build or differentiate
+        verdict, evidence, lines = ERROR, [f"symbolic n: {type(e).__name__}: {e}"], []
     return verdict, evidence, lines, time.perf_counter() - t0
 
 
@@ -303,6 +307,10 @@ def _concrete_job(scalar, max_n: int, timeout):
             except TimeLimit as e:
                 st["verdict"] = _worse(st["verdict"], UNDECIDED)
                 st["notes"].append(f"n = {n_value}: {e} (raise --timeout); larger n not tried")
+                st["stop"] = True
+            except Exception as e:  # a claim that cannot be computed: say so, go on
+                st["verdict"] = _worse(st["verdict"], ERROR)
+                st["notes"].append(f"n = {n_value}: {type(e).__name__}: {e}")
                 st["stop"] = True
             st["time"] += time.perf_counter() - t0
         cache.pop(n_value, None)

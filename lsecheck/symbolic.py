@@ -744,6 +744,8 @@ class Exact:
         """x at z = zs (mpmath numbers for every z-like variable, plain gens = 1..)."""
         import mpmath as mp
 
+        if not isinstance(x, LogRat):  # a number in a claim, e.g. the 0 of H·1 = 0
+            x = LogRat(self, self.frac(x))
         ws = [mp.exp(v) for v in zs] + self._plain_values()
         out = x.r.evaluate(ws)
         for c, a in x.logs:

@@ -85,6 +85,26 @@ def test_a_wrong_claim_is_refuted_with_a_counterexample_that_violates_it(row, cl
         assert abs(true_grad - wrong_rhs(zs, j, k)) > 1e-6
 
 
+def test_a_wrong_number_on_the_right_is_refuted_too():
+    def ones_give_one(M, a, k):  # Σ_b H_ab = 1 (false: it is 0)
+        return M.d_ones(M.d(M.f_stable(k), a)), 1
+
+    rep = prove.run(max_n=4, table=(dataclasses.replace(BY_NAME["hessian-ones"],
+                                                        claim=ones_give_one),))
+    assert [r.verdict for r in rep.results] == ["refuted", "refuted"]
+    ce = rep.results[1].counterexample
+    assert ce["lhs"] == pytest.approx(0, abs=1e-12) and ce["rhs"] == 1
+
+
+def test_a_claim_that_cannot_be_computed_is_an_error_not_a_crash():
+    def broken(M, j, k):
+        return M.d(M.f_stable(k), j), M.no_such_operation(j)
+
+    rep = prove.run(max_n=3, table=(dataclasses.replace(BY_NAME["grad-non-max"], claim=broken),))
+    assert [r.verdict for r in rep.results] == ["error", "error"] and rep.exit_code == 1
+    assert all("AttributeError" in r.detail for r in rep.results)
+
+
 def test_a_claim_that_breaks_index_symmetry_is_caught_by_the_all_tuples_guard():
     def only_for_j_2(M, j, k):
         lhs, rhs = M.d(M.f_stable(k), j), M.softmax(j, k)
