@@ -189,7 +189,7 @@ def _sift(term, var):
     for f in sp.Mul.make_args(term):
         if isinstance(f, sp.KroneckerDelta) and var in f.args:
             other = f.args[0] if f.args[1] == var else f.args[1]
-            if var in other.free_symbols:
+            if not (other.is_Symbol and other.is_integer):  # only an index known in 1..n
                 continue
             rest = sp.Mul(*[g for g in sp.Mul.make_args(term) if g is not f])
             return rest.xreplace({var: other})

@@ -23,6 +23,9 @@ def test_to_w_turns_exponentials_of_z_and_logs_into_monomials():
 def test_sum_rules_sift_pull_constants_and_count():
     body = sp.KroneckerDelta(i, j) * w[i] / w[k]
     assert s.normal_sums(sp.Sum(body, (i, 1, n))) == w[j] / w[k]
+    # δ(i, 3) is not sifted (3 is not known to lie in 1..n); δ(i, 0) is 0 for i ≥ 1
+    assert s.normal_sums(sp.Sum(sp.KroneckerDelta(i, 3) * w[i], (i, 1, n))).has(sp.Sum)
+    assert s.normal_sums(sp.Sum(sp.KroneckerDelta(i, 0) * w[i], (i, 1, n))) == 0
     assert s.normal_sums(sp.Sum(3 * w[k], (i, 1, n))) == 3 * n * w[k]
     two = s.normal_sums(sp.Sum(w[i] / w[k] + w[i], (i, 1, n)))
     atom = sp.Sum(w[s._CANON], (s._CANON, 1, n))
