@@ -153,7 +153,7 @@ def _model(n_value: int, cache: dict):
 
 
 def _tensor(th: Theorem, shape, timeout):
-    """Every axes choice for one shape: (verdict, detail, counterexample, per-axes times)."""
+    """Every axes choice for one shape: (verdict, detail, counterexample)."""
     from lsecheck.symbolic import Exact, NotExact
 
     size = 1
