@@ -22,7 +22,8 @@ def _refs(ctx, param, value):
 
 @click.command()
 @click.option("--axes", "axes", multiple=True, metavar="SPEC",
-              help="Axes to reduce: none, 1, -1, 0,2 … (repeatable). Default: every form.")
+              help="Axes to reduce: none, 1, -1, 0,2, 1, (a trailing comma makes a tuple, the "
+                   "course's form; a bare int is torch's dim=). Repeatable. Default: every form.")
 @click.option("--shape", default=None, metavar="3,4,5",
               help="Input shape (default: random shapes, 0-d to 5-d).")
 @click.option("--dtype", type=click.Choice(["float32", "float64"]), default=None,
