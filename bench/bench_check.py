@@ -41,22 +41,41 @@ def generated(steps: int) -> str:
     return HEAD + "\n".join("  " + b for b in body) + "\n]\n"
 
 
-def cold(args) -> tuple[float, int]:
-    t0 = time.perf_counter()
-    out = subprocess.run([sys.executable, "-m", "lsecheck", "check", *args],
-                         capture_output=True, text=True, cwd=ROOT)
-    return time.perf_counter() - t0, out.returncode
+def _clear_caches() -> None:
+    from sympy.core.cache import clear_cache
+
+    from lsecheck import check
+
+    clear_cache()
+    check._zero.cache_clear()
+    check._at_n.cache_clear()
+
+
+REPEAT = 3  # cold runs are repeated; the best is reported (the machine is shared)
+
+
+def cold(args) -> tuple[float, int, float]:
+    """(best, exit code, median) wall time of a fresh `python -m lsecheck check ARGS`."""
+    times = []
+    for _ in range(REPEAT):
+        t0 = time.perf_counter()
+        out = subprocess.run([sys.executable, "-m", "lsecheck", "check", *args],
+                             capture_output=True, text=True, cwd=ROOT)
+        times.append(time.perf_counter() - t0)
+    return min(times), out.returncode, sorted(times)[len(times) // 2]
 
 
 def main() -> None:
     quick = "--quick" in sys.argv
     rows = []
     files = sorted(str(p.relative_to(ROOT)) for p in (ROOT / "derivations").glob("*.toml"))
-    t, code = cold(files)
-    rows.append((f"derivations/*.toml cold ({len(files)} files)", t, 3.0, f"exit {code}"))
+    t, code, med = cold(files)
+    rows.append((f"derivations/*.toml cold ({len(files)} files)", t, 3.0,
+                 f"exit {code}; best of {REPEAT}, median {med:.3f} s"))
     if SEED.exists():
-        t, code = cold([str(SEED)])
-        rows.append(("seed note cold", t, 2.0, f"exit {code} (the note has one wrong step)"))
+        t, code, med = cold([str(SEED)])
+        rows.append(("seed note cold", t, 2.0, f"exit {code} (the note has one wrong step); "
+                                               f"best of {REPEAT}, median {med:.3f} s"))
     t0 = time.perf_counter()
     from lsecheck.check import check_path, check_paths
 
@@ -71,6 +90,7 @@ def main() -> None:
         for n in LENGTHS[:2] if quick else LENGTHS:
             p = Path(tmp) / f"chain{n}.toml"
             p.write_text(generated(n), encoding="utf-8")
+            _clear_caches()  # each length from scratch: no result reused from a shorter run
             t0 = time.perf_counter()
             rep = check_path(p)
             t = time.perf_counter() - t0
