@@ -176,7 +176,8 @@ def loads(text: str, path: str = "<toml>") -> Derivation:
                 latex, why = _str(s, f"{where}: step"), ""
             steps.append(Step(latex, *loc.find(latex), why=why))
         if len(steps) < 2:
-            raise LseError(f"{where} ({name}): a chain needs at least two steps "
+            label = f"{where} ({name})" if "name" in c else where
+            raise LseError(f"{label}: a chain needs at least two steps "
                            f"(it has {len(steps)}); add the steps to check")
         ties = c.get("ties", False)
         if not isinstance(ties, bool):
