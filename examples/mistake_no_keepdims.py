@@ -3,16 +3,7 @@
 reduced axes are the leading ones — elsewhere it raises or, for square shapes, is wrong."""
 
 import numpy as np
-
-
-def _axes(z, axes):
-    return tuple(range(z.ndim)) if axes is None else tuple(a % z.ndim for a in axes)
-
-
-def forward(z, axes):
-    ax = _axes(z, axes)
-    m = np.max(z, axis=ax, keepdims=True)
-    return (np.log(np.sum(np.exp(z - m), axis=ax)) + np.squeeze(m, axis=ax)).astype(z.dtype)
+from softmax_form import forward  # noqa: F401  (the forward is right)
 
 
 def gradient(z, out_grad, axes):
