@@ -40,13 +40,22 @@ def prove(max_n, theorems, timeout, as_json, export):
     when the difference reduced to exactly 0; 'refuted' comes with a
     counterexample; anything else is 'undecided'.
     """
-    from lsecheck import prove as prover
+    import gc
 
     if export is not None:
         _probe(export)
-    report = prover.run(names=theorems, max_n=max_n, timeout=timeout,
-                        latex=export is not None)
-    return emit(report, as_json, export)
+    # SymPy's import and the proofs make many objects and few cycles: no collector passes,
+    # and once done, freeze the heap so that the exit does not walk it once more (~0.15 s).
+    gc.disable()
+    try:
+        from lsecheck import prove as prover
+
+        report = prover.run(names=theorems, max_n=max_n, timeout=timeout,
+                            latex=export is not None)
+        return emit(report, as_json, export)
+    finally:
+        gc.enable()
+        gc.freeze()
 
 
 def _probe(path) -> None:
