@@ -227,5 +227,11 @@ def test_prove_help_is_light_and_lists_the_options():
     assert "--max-n" in out.stdout and "--theorem" in out.stdout and "SYMPY=False" in out.stdout
 
 
+def test_help_names_every_theorem_of_the_table(runner):
+    text = " ".join(runner.invoke(cli, ["prove", "--help"]).output.split())
+    for th in THEOREMS:
+        assert th.name in text, th.name
+
+
 def test_the_theorem_table_is_what_the_prover_runs():
     assert prove.select() == THEOREMS

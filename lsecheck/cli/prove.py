@@ -24,7 +24,8 @@ def _max_n(ctx, param, value):
 
 @click.command("prove")
 @click.option("--max-n", "max_n", default="8", show_default=True, callback=_max_n,
-              metavar="N", help="Also prove at every concrete n = 1..N by exact arithmetic.")
+              metavar="N", help="Also prove at every concrete n = 1..N by exact arithmetic "
+                                "(N from 1 to 512; time grows about as N²).")
 @click.option("--theorem", "theorems", multiple=True, metavar="NAME",
               help="Prove only this theorem (repeatable); names: shift, grad-non-max, "
                    "grad-max, ties, exp-form, hessian, softmax-sum, hessian-ones, tensor.")
