@@ -77,7 +77,10 @@ def numeric(axes, shape, dtype, refs, impl, which, seed, strict, timeout, as_jso
     if not bank:
         from lsecheck.errors import LseError
 
-        raise LseError("--cases/--shape/--axes: no case left to check; widen the selection")
+        hint = (" (--cases course keeps axes none or tuples of non-negative ints: write "
+                "--axes 0, for the tuple (0,))" if which == "course" else "")
+        raise LseError(f"--cases/--shape/--axes: no case left to check{hint}; widen the "
+                       "selection")
     show = sys.stdout.isatty() and not as_json and len(bank) > 20
     if show:
         from rich.progress import Progress
