@@ -89,6 +89,9 @@ def _symbolic(th: Theorem):
             z = s.zero_test(a - b, distinct)
             if z.verdict is not True and z.residual.has(sp.log):
                 z = s.zero_test(sp.exp(a - b, evaluate=False) - 1, distinct)
+            if z.verdict is not True and th.tie:  # the case is the tie w_j = w_k
+                tied = {s.w[letter[th.tie[0]]]: s.w[letter[th.tie[1]]]}
+                z = s.zero_test(z.residual.xreplace(tied), distinct)
             if z.verdict is not True:
                 verdict = UNDECIDED
                 evidence.append(f"case {','.join(pattern) or '—'}: difference left as "
@@ -124,11 +127,13 @@ def _concrete(th: Theorem, M) -> str | None:
         for a in assignments(pattern, M.n):
             try:
                 chain = th.claim(M, *[a[x] for x in pattern])
+                tie = [a[th.tie[0]]] if th.tie else []  # decided on the tie z_j = z_k only
                 for step, (x, y) in enumerate(_links(chain), 1):
-                    z = M.is_zero(x - y)
+                    diff = M.tie(x - y, at=tie, to=a[th.tie[1]]) if tie else x - y
+                    z = M.is_zero(diff)
                     if z is False:
-                        ce = M.counterexample(x, y, maxat=a.get("k"), j=a.get("j", a.get("k")),
-                                              k=a.get("k"))
+                        ce = M.counterexample(x, y, maxat=a.get("k"), tie=tie,
+                                              j=a.get("j", a.get("k")), k=a.get("k"))
                         where = f"n = {M.n}, " + ", ".join(f"{p} = {v}" for p, v in a.items())
                         link = f"link {step} of {len(chain) - 1}"
                         if ce is None:

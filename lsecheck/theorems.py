@@ -50,6 +50,7 @@ class Theorem:
     latex: tuple[str, ...] = ()
     kind: str = "scalar"  # scalar | tensor
     symbolic: bool = True  # also proved for symbolic n
+    tie: tuple[str, str] | None = None  # (a, b): the case has z_a = z_b = max z
 
     @property
     def n_min(self) -> int:
@@ -95,6 +96,16 @@ def ties(M, j, k):
     left = M.d(g, j) + M.dm(g) * 0
     return right, left, M.exp(M.z(j) - M.m) / M.sum(lambda a: M.exp(M.z(a) - M.m)), \
         M.softmax(j, k)
+
+
+def ties_direct(M, j, k):
+    """z_j and z_k tied maxima: the one-sided derivatives along e_j, computed directly.
+
+    Moving z_j up makes it the maximum (f = the stable form with max at j);
+    moving it down leaves the maximum at k.  Both derivatives are identities
+    on all of ℝⁿ, so in particular at the tie, where they meet softmax_j.
+    """
+    return M.d(M.f_stable(j), j), M.d(M.f_stable(k), j), M.softmax(j, k)
 
 
 def exp_form(M, j, k):
@@ -179,6 +190,14 @@ THEOREMS: tuple[Theorem, ...] = (
              r"\partial^{\pm}_j \max z \in \{0, 1\}",
              r"\frac{\partial g}{\partial m} = 0 \ \Rightarrow\ \partial^{+}_j f = "
              r"\partial^{-}_j f = \frac{e^{z_j - m}}{\sum_i e^{z_i - m}} = " + _P)),
+    Theorem("ties-direct", "ties: one-sided derivatives, directly", ties_direct, (NON_MAX,),
+            "z_j = z_k = max z, right and left",
+            "the note's two formulas read as one-sided derivatives at a tie: the max case "
+            "(max at j) from the right, the non-max case (max at k) from the left",
+            (r"\partial^{+}_j f = \frac{\partial}{\partial z_j}\Big(\log\sum_i e^{z_i - z_j}"
+             r" + z_j\Big) = \frac{\partial}{\partial z_j}\Big(\log\sum_i e^{z_i - z_k} + z_k"
+             r"\Big) = \partial^{-}_j f = " + _P,),
+            tie=("j", "k")),
     Theorem("exp-form", "softmax = exp(z − f)", exp_form, (NON_MAX, MAX),
             "j ≠ k and j = k", "代码实现: exp(ẑ_j)/Σ exp(ẑ_i) = exp(z_j − f)",
             (_P + r" = \exp\Big(z_j - \log\sum_i e^{\hat z_i} - z_k\Big) = e^{z_j - f}",)),

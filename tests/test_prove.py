@@ -22,7 +22,8 @@ def report():
 def test_every_theorem_is_proved_for_symbolic_and_concrete_n(report):
     assert report.verdict == "verified" and report.exit_code == 0
     rows = {(r.name, r.info["n"]) for r in report.results}
-    for name in ("shift", "grad-non-max", "grad-max", "exp-form", "ties", "hessian"):
+    for name in ("shift", "grad-non-max", "grad-max", "exp-form", "ties", "ties-direct",
+                 "hessian"):
         assert (name, "symbolic") in rows, name
     assert ("grad-max", "1..5") in rows and ("grad-non-max", "2..5") in rows
     assert {r.name for r in report.results if r.group == prove.TENSOR} == {
@@ -83,6 +84,23 @@ def test_a_wrong_claim_is_refuted_with_a_counterexample_that_violates_it(row, cl
         assert ce["lhs"] == pytest.approx(true_grad, rel=1e-12)
         assert ce["rhs"] == pytest.approx(wrong_rhs(zs, j, k), rel=1e-12)
         assert abs(true_grad - wrong_rhs(zs, j, k)) > 1e-6
+
+
+def test_tie_rows_are_decided_on_the_tie_and_refuted_at_a_tie():
+    th = BY_NAME["ties-direct"]
+    # right derivative = softmax_k: false in general, true where z_j = z_k
+    at_tie = dataclasses.replace(th, claim=lambda M, j, k: (M.d(M.f_stable(j), j),
+                                                             M.softmax(k, k)))
+    assert prove.run(max_n=4, table=(at_tie,)).verdict == "verified"
+    doubled = dataclasses.replace(th, claim=lambda M, j, k: (M.d(M.f_stable(j), j),
+                                                              2 * M.softmax(j, k)))
+    rep = prove.run(max_n=4, table=(doubled,))
+    assert rep.verdict == "refuted"
+    ce = rep.results[-1].counterexample
+    zs, j, k = ce["z"], ce["j"], ce["k"]
+    assert zs[j - 1] == zs[k - 1] == max(zs)  # the counterexample sits on a tie
+    assert ce["lhs"] == pytest.approx(_softmax(zs)[j - 1]) and ce["rhs"] == pytest.approx(
+        2 * _softmax(zs)[j - 1])
 
 
 def test_a_wrong_number_on_the_right_is_refuted_too():

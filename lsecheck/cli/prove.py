@@ -28,7 +28,8 @@ def _max_n(ctx, param, value):
                                 "(N from 1 to 512; time grows about as N²).")
 @click.option("--theorem", "theorems", multiple=True, metavar="NAME",
               help="Prove only this theorem (repeatable); names: shift, grad-non-max, "
-                   "grad-max, ties, exp-form, hessian, softmax-sum, hessian-ones, tensor.")
+                   "grad-max, ties, ties-direct, exp-form, hessian, softmax-sum, hessian-ones, "
+                   "tensor.")
 @timeout_option(10.0)
 @json_option
 @export_option((".md", ".tex"))
