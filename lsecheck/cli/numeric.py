@@ -47,7 +47,7 @@ def numeric(axes, shape, dtype, refs, impl, which, seed, strict, timeout, as_jso
     """Cross-check the LogSumExp gradient numerically, or check your implementation.
 
     Without --impl: the lsecheck reference and the installed frameworks against an
-    mpmath oracle (200 bits) and central finite differences, with the frameworks'
+    mpmath oracle (128 bits) and central finite differences, with the frameworks'
     own deviations (precision loss of exp(z − f), nan at +inf). With --impl: your
     forward and gradient against every reference; a failure is shrunk to the
     smallest failing case. Exit 0 all passed (flagged included), 1 a failure,
