@@ -24,13 +24,19 @@ API summary
 -----------
 ``z, w, n, i, j, k, l, m``
     the model's symbols (``w`` positive, ``m`` a real shift).
-``Sym()`` / ``Exact(n)`` / ``model.f_stable(k)``, ``model.lse()``, ``model.softmax(j, k)``
-    two interpreters of one vocabulary (``z``, ``exp``, ``log``, ``sum``,
-    ``d`` = ∂/∂z_j, ``m``): ``Sym`` builds SymPy expressions for symbolic
-    ``n`` (``Sum``, ``KroneckerDelta``); ``Exact`` computes at a concrete
-    ``n`` in exact rational arithmetic of ``w`` (``sympy.polys`` rings,
-    denominators kept factored so ``Σ w`` is never re-expanded).  A theorem
-    written once as ``lambda M, j, k: (lhs, rhs)`` runs on both.
+``Sym(distinct=())`` / ``Exact(n)``
+    two interpreters of one vocabulary: ``M.z(a)``, ``M.m``, ``M.exp``,
+    ``M.log``, ``M.sum(term)``, ``M.sum_except(a, term)``, ``M.delta(a, b)``,
+    ``M.d(x, a)`` = ∂x/∂z_a, ``M.dm(x)`` = ∂x/∂m, ``M.d_ones(x)`` = Σ_b ∂x/∂z_b,
+    and the note's objects ``M.lse()``, ``M.g(shift)``, ``M.zhat_sum(k)``,
+    ``M.f_stable(k)``, ``M.softmax(j, k)``.  ``Sym`` builds SymPy expressions
+    for symbolic ``n`` (``Sum``, ``KroneckerDelta``; ``distinct`` index
+    symbols have δ = 0); ``Exact`` computes at a concrete ``n`` in exact
+    rational arithmetic of ``w`` (``sympy.polys`` rings, denominators kept
+    factored so ``Σ w`` is never re-expanded), with ``M.is_zero(x)``,
+    ``M.tie(x, at, to)`` (evaluate on a tie), ``M.value(x, zs)`` and
+    ``M.counterexample(lhs, rhs, maxat=, tie=)``.  A theorem written once as
+    ``lambda M, j, k: (lhs, rhs)`` runs on both.
 ``to_w(expr)``
     exp substitution on a SymPy expression (``exp(z_i - z_k) -> w_i/w_k``).
 ``normal_sums(expr)``
@@ -46,7 +52,6 @@ API summary
 ``find_counterexample(lhs, rhs, n_value, j=, k=, ...) -> dict | None``
     high-precision (mpmath, ``DPS`` digits) search: concrete ``z`` with ``z_k``
     the unique maximum; returns ``n, z, j, k, lhs, rhs, difference``.
-``Exact.counterexample(lhs, rhs, maxat=...)`` does the same for exact values.
 
 Every call that can take long must run under :func:`lsecheck.limits.time_limit`
 (the callers do that).
