@@ -368,6 +368,7 @@ def _scalar_results(th: Theorem, sym, conc, max_n: int) -> list[Result]:
     cdetail = "; ".join(conc["notes"]) if conc["notes"] else "reduced to 0 at each n"
     out.append(Result(th.name, cverdict, group, cdetail,
                       {"case": th.case, "n": f"{lo}..{max_n}" if lo < max_n else str(lo),
-                       "seconds": round(conc["time"], 4), "step": th.step},
+                       "seconds": round(conc["time"], 4), "step": th.step,
+                       "n_from": lo, "n_to": max_n},
                       conc["ce"], tuple(th.latex)))
     return out

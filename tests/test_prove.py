@@ -186,6 +186,8 @@ def test_cli_json_schema_and_exit_code(capsys):
     assert obj["command"] == "prove" and obj["counts"]["proved"] == len(obj["results"])
     for r in obj["results"]:
         assert {"name", "verdict", "case", "n", "seconds", "step"} <= set(r)
+        if r["n"] not in ("symbolic",) and not r["n"].startswith("shape"):
+            assert r["n_to"] == 3 and 1 <= r["n_from"] <= 3
     assert obj["meta"]["max_n"] == 3 and set(obj["meta"]["time_per_n"]) == {"1", "2", "3"}
 
 
