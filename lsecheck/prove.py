@@ -239,7 +239,7 @@ def run(names=None, max_n: int = 8, timeout: float = DEFAULT_TIMEOUT,
     tensors = [t for t in chosen if t.kind == "tensor"]
 
     sym_out = {th.name: _symbolic_job(th, timeout, latex) for th in scalar}
-    per_n, conc = _concrete_job(scalar, max_n, timeout)
+    per_n, conc = _concrete_job(scalar, max_n, timeout) if scalar else ({}, {})
     tensor_rows = _tensor_job(tensors, timeout)
     results: list[Result] = []
     for th in scalar:
