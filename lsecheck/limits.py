@@ -6,6 +6,11 @@ from ``BaseException`` so that SymPy's own ``except Exception`` clauses do
 not swallow it.  Off the main thread (where signals cannot be used) the
 computation runs without a limit and :func:`time_limit` says so through
 ``limited``.
+
+Python swallows an exception raised in a garbage-collector callback or a
+``__del__``; a single alarm landing there would leave the computation
+unlimited.  The timer therefore repeats every :data:`REPEAT` seconds until
+the block ends, so a swallowed alarm is followed by another.
 """
 
 from __future__ import annotations
@@ -17,6 +22,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 DEFAULT_TIMEOUT = 10.0  # seconds for one SymPy computation
+REPEAT = 0.05  # seconds between repeated alarms once the limit is reached
 
 
 class TimeLimit(BaseException):
@@ -48,15 +54,18 @@ def time_limit(seconds: float | None) -> Iterator[bool]:
         yield True  # the outer limit is sooner: let it govern
         return
     start = time.monotonic()
+    armed = [True]
 
     def _raise(signum, frame):
-        raise TimeLimit(seconds)
+        if armed[0]:  # an alarm arriving while the block is being left is ignored
+            raise TimeLimit(seconds)
 
     previous = signal.signal(signal.SIGALRM, _raise)
-    signal.setitimer(signal.ITIMER_REAL, seconds)
+    signal.setitimer(signal.ITIMER_REAL, seconds, REPEAT)
     try:
         yield True
     finally:
+        armed[0] = False
         signal.setitimer(signal.ITIMER_REAL, 0)
         signal.signal(signal.SIGALRM, previous)
         if outer_left:  # restore the outer timer, less the time spent here
