@@ -67,34 +67,57 @@ def to_markdown(report: Report) -> str:
     return "\n".join(out) + "\n"
 
 
-def _tex_escape(s: str) -> str:
-    for a, b in (("\\", r"\textbackslash{}"), ("&", r"\&"), ("%", r"\%"), ("$", r"\$"),
-                 ("#", r"\#"), ("_", r"\_"), ("{", r"\{"), ("}", r"\}")):
+TEX_SPECIALS = (("\\", r"\textbackslash{}"), ("&", r"\&"), ("%", r"\%"), ("$", r"\$"),
+                ("#", r"\#"), ("_", r"\_"), ("{", r"\{"), ("}", r"\}"), ("^", r"\^{}"),
+                ("~", r"\~{}"))
+
+# Symbols that reach prose (details, notes, titles), declared so that pdflatex
+# accepts them; CJK prose needs xelatex or lualatex with a CJK font.
+TEX_UNICODE = {
+    "−": "-", "—": "---", "–": "--", "≈": r"$\approx$", "≤": r"$\le$", "≥": r"$\ge$",
+    "≠": r"$\neq$", "Σ": r"$\Sigma$", "×": r"$\times$", "·": r"$\cdot$", "∂": r"$\partial$",
+    "ḡ": r"$\bar g$", "ẑ": r"$\hat z$", "ℝ": r"$\mathbb{R}$", "δ": r"$\delta$",
+    "∈": r"$\in$", "→": r"$\to$", "⁺": r"$^{+}$", "⁻": r"$^{-}$", "✓": r"$\checkmark$",
+    "✗": r"$\times$", "…": r"\ldots{}", "ⁿ": r"$^n$", "τ": r"$\tau$", "ᵢ": r"$_i$", "ⱼ": r"$_j$", "ₖ": r"$_k$",
+}
+
+TEX_PREAMBLE = (
+    r"\documentclass{article}",
+    r"\usepackage{amsmath,amssymb}",
+    r"\usepackage[utf8]{inputenc}",
+    r"\usepackage{newunicodechar}",
+    *(rf"\newunicodechar{{{ch}}}{{{tex}}}" for ch, tex in TEX_UNICODE.items()),
+)
+
+TEX_MARK = {"ok": r"$\checkmark$", "bad": r"$\times$", "open": "?", "skip": r"$\cdot$"}
+
+
+def tex_escape(s: str) -> str:
+    """Escape prose for LaTeX (the maths is passed through untouched elsewhere)."""
+    for a, b in TEX_SPECIALS:
         s = s.replace(a, b)
     return s
 
 
 def to_latex(report: Report) -> str:
     out = [
-        r"\documentclass{article}",
-        r"\usepackage{amsmath,amssymb}",
-        r"\usepackage[utf8]{inputenc}",
+        *TEX_PREAMBLE,
         r"\begin{document}",
-        rf"\section*{{{_tex_escape(report.title)}}}",
+        rf"\section*{{{tex_escape(report.title)}}}",
         rf"Verdict: \textbf{{{report.verdict}}}",
     ]
     for r in report.results:
-        mark = {"ok": r"$\checkmark$", "bad": r"$\times$", "open": "?", "skip": r"$\cdot$"}[r.kind]
-        title = _tex_escape(r.name + (f" ({r.group})" if r.group else ""))
+        mark = TEX_MARK[r.kind]
+        title = tex_escape(r.name + (f" ({r.group})" if r.group else ""))
         out.append(rf"\subsection*{{{mark} {title}}}")
-        detail = f" --- {_tex_escape(r.detail)}" if r.detail else ""
+        detail = f" --- {tex_escape(r.detail)}" if r.detail else ""
         out.append(rf"\emph{{{r.verdict}}}{detail}")
         if r.latex:
             out += [r"\[", _aligned(r.latex), r"\]"]
         if r.counterexample:
-            items = "; ".join(f"{_tex_escape(k)} = {_tex_escape(fmt(v))}"
+            items = "; ".join(f"{tex_escape(k)} = {tex_escape(fmt(v))}"
                               for k, v in r.counterexample.items())
             out.append(rf"\par Counterexample: {items}")
-    out += [_tex_escape(n) + r"\par" for n in report.notes]
+    out += [tex_escape(n) + r"\par" for n in report.notes]
     out.append(r"\end{document}")
     return "\n".join(out) + "\n"

@@ -30,6 +30,7 @@ import unicodedata
 from pathlib import Path
 
 from lsecheck.errors import LseError
+from lsecheck.export import TEX_MARK, TEX_PREAMBLE, tex_escape
 
 CDN = "https://cdn.jsdelivr.net/npm/mathjax@3/es5/tex-svg.js"
 FORMATS = (".md", ".tex", ".html")
@@ -318,36 +319,22 @@ def to_markdown(w) -> str:
     return "\n".join(out) + "\n"
 
 
-def _tex(s: str) -> str:
-    for a, b in (("\\", r"\textbackslash{}"), ("&", r"\&"), ("%", r"\%"), ("$", r"\$"),
-                 ("#", r"\#"), ("_", r"\_"), ("{", r"\{"), ("}", r"\}"), ("^", r"\^{}"),
-                 ("~", r"\~{}")):
-        s = s.replace(a, b)
-    return s
-
-
 def _tex_prose(text: str) -> str:
     """Escape prose for LaTeX but keep its ``$…$`` maths."""
     parts = re.split(r"(\$[^$]+\$)", text)
-    return "".join(p if p.startswith("$") and p.endswith("$") and len(p) > 1 else _tex(p)
+    return "".join(p if p.startswith("$") and p.endswith("$") and len(p) > 1 else tex_escape(p)
                    for p in parts)
 
 
 def to_latex(w) -> str:
     from lsecheck.demo import verdict_kind
 
-    mark = {"ok": r"$\checkmark$", "bad": r"$\times$", "open": "?", "skip": r"$\cdot$"}
-    out = [r"\documentclass{article}", r"\usepackage{amsmath,amssymb}",
-           r"\usepackage[utf8]{inputenc}", r"\usepackage{newunicodechar}",
-           r"\newunicodechar{−}{-}", r"\newunicodechar{≈}{$\approx$}",
-           r"\newunicodechar{≤}{$\le$}", r"\newunicodechar{≠}{$\neq$}",
-           r"\newunicodechar{Σ}{$\Sigma$}", r"\newunicodechar{×}{$\times$}",
-           r"\newunicodechar{ḡ}{$\bar g$}", r"\newunicodechar{ẑ}{$\hat z$}",
-           r"\newunicodechar{∂}{$\partial$}", r"\newunicodechar{—}{---}",
-           r"\begin{document}", rf"\section*{{{_tex(w.title)}}}",
-           rf"Source: \texttt{{{_tex(w.source)}}}"]
+    mark = TEX_MARK
+    out = [*TEX_PREAMBLE,
+           r"\begin{document}", rf"\section*{{{tex_escape(w.title)}}}",
+           rf"Source: \texttt{{{tex_escape(w.source)}}}"]
     for sec in w.sections:
-        out.append(rf"\subsection*{{{_tex(sec.title)}}}")
+        out.append(rf"\subsection*{{{tex_escape(sec.title)}}}")
         if sec.text:
             out.append(_tex_prose(sec.text) + r"\par")
         for st in sec.steps:
@@ -356,22 +343,22 @@ def to_latex(w) -> str:
             if st.verdict:
                 tail.append(mark[verdict_kind(st.verdict)] + rf" \emph{{{st.verdict}}}")
             if st.note:
-                tail.append(_tex(st.note))
+                tail.append(tex_escape(st.note))
             if tail:
                 out.append(r"\noindent{\small " + " --- ".join(tail) + r"}\par")
             if st.counterexample:
-                ce = "; ".join(f"{_tex(str(k))} = {_tex(str(v))}"
+                ce = "; ".join(f"{tex_escape(str(k))} = {tex_escape(str(v))}"
                                for k, v in cex_items(st.counterexample))
                 out.append(r"\noindent{\small Counterexample: " + ce + r"}\par")
         if sec.table is not None:
             cols = "l" * len(sec.table.header)
             out += [r"\begin{center}\small", rf"\begin{{tabular}}{{{cols}}}",
-                    " & ".join(_tex(h) for h in sec.table.header) + r" \\ \hline"]
-            out += [" & ".join(_tex(c) for c in row) + r" \\" for row in sec.table.rows]
+                    " & ".join(tex_escape(h) for h in sec.table.header) + r" \\ \hline"]
+            out += [" & ".join(tex_escape(c) for c in row) + r" \\" for row in sec.table.rows]
             out += [r"\end{tabular}", r"\end{center}"]
         if sec.code:
             out += [r"\begin{verbatim}", sec.code, r"\end{verbatim}"]
-    out += [_tex(n) + r"\par" for n in w.notes]
+    out += [tex_escape(n) + r"\par" for n in w.notes]
     out.append(r"\end{document}")
     return "\n".join(out) + "\n"
 
