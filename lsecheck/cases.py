@@ -198,11 +198,11 @@ def structures(rng) -> list[tuple[tuple[int, ...], object, bool, str, tuple[str,
     s5 = _shape(rng, 5, ones=2)
     all_values = ORDINARY + LARGE
     with_edges = ORDINARY + LARGE + EDGE[:-1]
+    # few structures on purpose: JAX compiles each (shape, axes, dtype) once, ~0.1–0.2 s
     course = [
         ((), None, all_values), ((int(rng.integers(3, 9)),), None, with_edges),
         (_shape(rng, 2), (1,), with_edges), (_shape(rng, 2), (0,), all_values),
-        (_shape(rng, 2), None, all_values),
-        (_shape(rng, 3, ones=1), (0, 2), all_values), (s3, (1,), all_values),
+        (_shape(rng, 3, ones=1), (0, 2), all_values),
         (_shape(rng, 4), (1, 3), all_values), (s5, (0, 2, 4), with_edges),
         (s5, None, all_values),
     ]
