@@ -78,7 +78,8 @@ TEX_UNICODE = {
     "≠": r"$\neq$", "Σ": r"$\Sigma$", "×": r"$\times$", "·": r"$\cdot$", "∂": r"$\partial$",
     "ḡ": r"$\bar g$", "ẑ": r"$\hat z$", "ℝ": r"$\mathbb{R}$", "δ": r"$\delta$",
     "∈": r"$\in$", "→": r"$\to$", "⁺": r"$^{+}$", "⁻": r"$^{-}$", "✓": r"$\checkmark$",
-    "✗": r"$\times$", "…": r"\ldots{}", "ⁿ": r"$^n$", "τ": r"$\tau$", "ᵢ": r"$_i$", "ⱼ": r"$_j$", "ₖ": r"$_k$",
+    "✗": r"$\times$", "…": r"\ldots{}", "ⁿ": r"$^n$", "τ": r"$\tau$",
+    "ᵢ": r"$_i$", "ⱼ": r"$_j$", "ₖ": r"$_k$",
 }
 
 TEX_PREAMBLE = (
