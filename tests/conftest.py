@@ -29,3 +29,13 @@ def runner():
     from click.testing import CliRunner
 
     return CliRunner()
+
+
+def run_main(args, capsys):
+    """(exit code, stdout, stderr) of the real entry point, as a user sees them."""
+    from lsecheck.cli import main
+
+    with pytest.raises(SystemExit) as e:
+        main(args)
+    out = capsys.readouterr()
+    return e.value.code, out.out, out.err

@@ -4,9 +4,9 @@ import json
 from pathlib import Path
 
 import pytest
+from conftest import run_main
 
 from lsecheck import check
-from lsecheck.cli import main
 from lsecheck.errors import LseError
 from lsecheck.results import NOT_CHECKABLE, PROVED, REFUTED, UNDECIDED
 
@@ -88,11 +88,6 @@ def test_bad_arguments():
         check.check_path(SHIPPED[0], timeout=0)
 
 
-def _run(args, capsys):
-    with pytest.raises(SystemExit) as e:
-        main(args)
-    out = capsys.readouterr()
-    return e.value.code, out.out, out.err
 
 
 def _write(tmp_path, name, data):
@@ -114,7 +109,7 @@ BAD_INPUT = [  # (file name, content, words in the message); each: exit 2, no tr
 
 @pytest.mark.parametrize("name,content,words", BAD_INPUT, ids=[b[0] for b in BAD_INPUT])
 def test_cli_bad_input_one_clear_message(tmp_path, capsys, name, content, words):
-    code, out, err = _run(["check", _write(tmp_path, name, content)], capsys)
+    code, out, err = run_main(["check", _write(tmp_path, name, content)], capsys)
     assert code == 2 and words in err and "Traceback" not in err and out == ""
     assert err.count("\n") <= 3  # the message, and for LaTeX the fragment and the caret
     if name == "caret.md":
@@ -123,21 +118,21 @@ def test_cli_bad_input_one_clear_message(tmp_path, capsys, name, content, words)
 
 
 def test_cli_missing_file_and_directory(tmp_path, capsys):
-    code, _, err = _run(["check", str(tmp_path / "nope.md")], capsys)
+    code, _, err = run_main(["check", str(tmp_path / "nope.md")], capsys)
     assert code == 2 and "no such file" in err and err.count("\n") == 1
-    code, _, err = _run(["check", str(tmp_path)], capsys)
+    code, _, err = run_main(["check", str(tmp_path)], capsys)
     assert code == 2 and "is a directory" in err and err.count("\n") == 1
 
 
 def test_cli_json_export_and_several_files(tmp_path, capsys):
     out_md, out_tex = tmp_path / "h.md", tmp_path / "h.tex"
-    code, out, _ = _run(["check", "--json", "--export", str(out_md),
+    code, out, _ = run_main(["check", "--json", "--export", str(out_md),
                          str(DATA / "broken-sign.toml")], capsys)
     obj = json.loads(out)
     assert code == 1 and obj["verdict"] == "refuted"
     bad = [r for r in obj["results"] if r["verdict"] == "refuted"][0]
     assert bad["line"] == 10 and "counterexample" in bad and "✗" in out_md.read_text()
-    code, out, _ = _run(["check", "--export", str(out_tex), *map(str, SHIPPED)], capsys)
+    code, out, _ = run_main(["check", "--export", str(out_tex), *map(str, SHIPPED)], capsys)
     assert code == 0 and "verified" in out and "checkmark" in out_tex.read_text()
 
 

@@ -7,25 +7,17 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import need
+from conftest import need, run_main
 
 from lsecheck import cases as C
 from lsecheck import numeric as N
-from lsecheck.cli import cli, main
+from lsecheck.cli import cli
 from lsecheck.errors import LseError
 
 EX = Path(__file__).resolve().parent.parent / "examples"
 FAST = ["--ref", "fd,oracle"]
 
 
-def run_main(args, capsys):
-    """Exit code, stdout, stderr of the real entry point (as a user sees them)."""
-    try:
-        main(args)
-    except SystemExit as e:
-        code = e.code
-    out = capsys.readouterr()
-    return code, out.out, out.err
 
 
 def impl_file(tmp_path, body, name="impl.py"):

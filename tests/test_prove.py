@@ -7,9 +7,10 @@ import subprocess
 import sys
 
 import pytest
+from conftest import run_main
 
 from lsecheck import prove
-from lsecheck.cli import cli, main
+from lsecheck.cli import cli
 from lsecheck.errors import LseError
 from lsecheck.theorems import BY_NAME, THEOREMS
 
@@ -179,15 +180,10 @@ def test_max_n_smaller_than_a_case_needs_is_skipped_not_proved():
 # --------------------------------------------------------------------------- command line
 
 
-def _main(args, capsys):
-    with pytest.raises(SystemExit) as e:
-        main(args)
-    out = capsys.readouterr()
-    return e.value.code, out.out, out.err
 
 
 def test_cli_json_schema_and_exit_code(capsys):
-    code, out, err = _main(["prove", "--max-n", "3", "--json"], capsys)
+    code, out, err = run_main(["prove", "--max-n", "3", "--json"], capsys)
     obj = json.loads(out)
     assert code == 0 and obj["verdict"] == "verified" and obj["exit_code"] == 0
     assert obj["command"] == "prove" and obj["counts"]["proved"] == len(obj["results"])
@@ -209,13 +205,13 @@ def test_cli_table_shows_theorems_cases_and_time_per_n(runner):
 
 @pytest.mark.parametrize("value", ["0", "-1", "1.5", "abc", "513"])
 def test_cli_bad_max_n_is_one_line_exit_2(value, capsys):
-    code, out, err = _main(["prove", "--max-n", value], capsys)
+    code, out, err = run_main(["prove", "--max-n", value], capsys)
     assert code == 2 and out == ""
     assert err.count("\n") == 1 and "--max-n" in err and "1 to 512" in err and value in err
 
 
 def test_cli_unknown_theorem_is_one_line_exit_2(capsys):
-    code, out, err = _main(["prove", "--theorem", "nope"], capsys)
+    code, out, err = run_main(["prove", "--theorem", "nope"], capsys)
     assert code == 2 and out == "" and err.count("\n") == 1
     assert "--theorem" in err and "nope" in err and "grad-max" in err
 
@@ -224,26 +220,26 @@ def test_cli_unknown_theorem_is_one_line_exit_2(capsys):
                                   "{tmp}"])
 def test_cli_unusable_export_path_is_one_line_exit_2(path, tmp_path, capsys):
     (tmp_path / "file.txt").write_text("not a folder")
-    code, out, err = _main(["prove", "--export", path.format(tmp=tmp_path)], capsys)
+    code, out, err = run_main(["prove", "--export", path.format(tmp=tmp_path)], capsys)
     assert code == 2 and out == "" and err.count("\n") == 1 and "--export" in err
 
 
 @pytest.mark.parametrize("suffix, marker", [(".md", "$$"), (".tex", r"\begin{document}")])
 def test_cli_export_writes_a_handout_with_latex_steps(suffix, marker, tmp_path, capsys):
     path = tmp_path / f"handout{suffix}"
-    code, _, err = _main(["prove", "--max-n", "2", "--export", str(path)], capsys)
+    code, _, err = run_main(["prove", "--max-n", "2", "--export", str(path)], capsys)
     text = path.read_text(encoding="utf-8")
     assert code == 0 and marker in text and r"\frac{\partial f}{\partial z_k}" in text
     assert "ties" in text and "wrote" in err
 
 
 def test_cli_tiny_timeout_exits_3(capsys):
-    code, out, _ = _main(["prove", "--timeout", "0.01", "--max-n", "4", "--json"], capsys)
+    code, out, _ = run_main(["prove", "--timeout", "0.01", "--max-n", "4", "--json"], capsys)
     assert code == 3 and json.loads(out)["verdict"] == "undecided"
 
 
 def test_cli_timeout_below_the_floor_is_refused(capsys):
-    code, out, err = _main(["prove", "--timeout", "0"], capsys)
+    code, out, err = run_main(["prove", "--timeout", "0"], capsys)
     assert code == 2 and err.count("\n") == 1 and "--timeout" in err
 
 

@@ -9,20 +9,13 @@ import sys
 import time
 
 import pytest
+from conftest import run_main
 
-from lsecheck.cli import cli, main
+from lsecheck.cli import cli
 
 SMALL = ["--dtype", "float64", "--lengths", "4", "--samples", "3", "--magnitudes", "1,1e4"]
 
 
-def run_main(args, capsys):
-    """(exit code, stdout, stderr) of the real entry point (errors become one line)."""
-    try:
-        main(args)
-    except SystemExit as e:
-        code = e.code
-    out = capsys.readouterr()
-    return code, out.out, out.err
 
 
 def one_line_error(code, err, *words):
