@@ -88,8 +88,6 @@ def test_bad_arguments():
         check.check_path(SHIPPED[0], timeout=0)
 
 
-
-
 def _write(tmp_path, name, data):
     p = tmp_path / name
     p.write_bytes(data if isinstance(data, bytes) else data.encode())

@@ -18,8 +18,6 @@ EX = Path(__file__).resolve().parent.parent / "examples"
 FAST = ["--ref", "fd,oracle"]
 
 
-
-
 def impl_file(tmp_path, body, name="impl.py"):
     p = tmp_path / name
     p.write_text(textwrap.dedent(body))

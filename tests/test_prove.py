@@ -180,8 +180,6 @@ def test_max_n_smaller_than_a_case_needs_is_skipped_not_proved():
 # --------------------------------------------------------------------------- command line
 
 
-
-
 def test_cli_json_schema_and_exit_code(capsys):
     code, out, err = run_main(["prove", "--max-n", "3", "--json"], capsys)
     obj = json.loads(out)

@@ -16,8 +16,6 @@ from lsecheck.cli import cli
 SMALL = ["--dtype", "float64", "--lengths", "4", "--samples", "3", "--magnitudes", "1,1e4"]
 
 
-
-
 def one_line_error(code, err, *words):
     assert code == 2, err
     assert err.count("\n") == 1 and "Traceback" not in err, err
