@@ -71,23 +71,23 @@ TEX_SPECIALS = (("\\", r"\textbackslash{}"), ("&", r"\&"), ("%", r"\%"), ("$", r
                 ("#", r"\#"), ("_", r"\_"), ("{", r"\{"), ("}", r"\}"), ("^", r"\^{}"),
                 ("~", r"\~{}"))
 
-# Symbols that reach prose (details, notes, titles), declared so that pdflatex
-# accepts them; CJK prose needs xelatex or lualatex with a CJK font.
-TEX_UNICODE = {
-    "−": "-", "—": "---", "–": "--", "≈": r"$\approx$", "≤": r"$\le$", "≥": r"$\ge$",
-    "≠": r"$\neq$", "Σ": r"$\Sigma$", "×": r"$\times$", "·": r"$\cdot$", "∂": r"$\partial$",
-    "ḡ": r"$\bar g$", "ẑ": r"$\hat z$", "ℝ": r"$\mathbb{R}$", "δ": r"$\delta$",
-    "∈": r"$\in$", "→": r"$\to$", "⁺": r"$^{+}$", "⁻": r"$^{-}$", "✓": r"$\checkmark$",
-    "✗": r"$\times$", "…": r"\ldots{}", "ⁿ": r"$^n$", "τ": r"$\tau$",
-    "ᵢ": r"$_i$", "ⱼ": r"$_j$", "ₖ": r"$_k$",
+# Symbols that reach prose (details, notes, titles), declared with inputenc's
+# \DeclareUnicodeCharacter so that plain pdflatex accepts them.  CJK prose
+# needs xelatex or lualatex with a CJK font.
+TEX_TEXT = {"−": "-", "—": "---", "–": "--", "…": r"\ldots{}"}
+TEX_MATH = {
+    "≈": r"\approx", "≤": r"\le", "≥": r"\ge", "≠": r"\neq", "Σ": r"\Sigma", "×": r"\times",
+    "·": r"\cdot", "∂": r"\partial", "ḡ": r"\bar g", "ẑ": r"\hat z", "ℝ": r"\mathbb{R}",
+    "δ": r"\delta", "τ": r"\tau", "∈": r"\in", "→": r"\to", "✓": r"\checkmark", "✗": r"\times",
+    "⁺": "^{+}", "⁻": "^{-}", "ⁿ": "^n", "ᵢ": "_i", "ⱼ": "_j", "ₖ": "_k",
 }
+TEX_UNICODE = {**TEX_TEXT, **{ch: rf"\ensuremath{{{tex}}}" for ch, tex in TEX_MATH.items()}}
 
 TEX_PREAMBLE = (
     r"\documentclass{article}",
     r"\usepackage{amsmath,amssymb}",
     r"\usepackage[utf8]{inputenc}",
-    r"\usepackage{newunicodechar}",
-    *(rf"\newunicodechar{{{ch}}}{{{tex}}}" for ch, tex in TEX_UNICODE.items()),
+    *(rf"\DeclareUnicodeCharacter{{{ord(ch):04X}}}{{{tex}}}" for ch, tex in TEX_UNICODE.items()),
 )
 
 TEX_MARK = {"ok": r"$\checkmark$", "bad": r"$\times$", "open": "?", "skip": r"$\cdot$"}

@@ -1,0 +1,50 @@
+"""Handout export: formats, path checks, LaTeX that plain pdflatex accepts."""
+
+import re
+
+import pytest
+
+from lsecheck import export
+from lsecheck.errors import LseError
+from lsecheck.results import Report, Result
+
+REPORT = Report(
+    "prove", "lsecheck prove",
+    (Result("shift", "proved", group="z ∈ ℝⁿ", detail="reduced to 0 — for all n",
+            info={"n": "symbolic"},
+            latex=(r"&\log\sum_i e^{z_i - m} + m", r"&= \log\sum_i e^{z_i}")),
+     Result("grad-max", "refuted", detail="1 − Σ_{i≠k} p_i ≠ p_k",
+            counterexample={"n": 2, "z": (0.5, 1.0)})),
+    notes=("∂f/∂z_j = exp(z_j − f) · 1_{50%}",),
+)
+
+
+def test_markdown_has_verdicts_maths_and_counterexample():
+    md = export.to_markdown(REPORT)
+    assert "Verdict: **refuted**" in md and "## ✓ shift" in md and "## ✗ grad-max" in md
+    assert "$$\n\\begin{aligned}" in md and "- z = (0.5, 1)" in md
+
+
+def test_latex_declares_every_unicode_symbol_it_uses():
+    tex = export.to_latex(REPORT)
+    body = tex.split(r"\begin{document}", 1)[1]
+    used = {ch for ch in body if ord(ch) > 127}
+    assert used and used <= set(export.TEX_UNICODE), used - set(export.TEX_UNICODE)
+    for ch in used:
+        assert rf"\DeclareUnicodeCharacter{{{ord(ch):04X}}}" in tex
+    assert r"50\%" in tex and r"1\_" in tex  # prose specials escaped
+    assert re.search(r"\\\[\s*\\begin\{aligned\}", tex)  # maths passed through
+
+
+@pytest.mark.parametrize("name,words", [
+    ("out.pdf", "unknown format"), ("missing-dir/out.md", "does not exist"), (".", "format"),
+])
+def test_bad_paths_are_refused_before_work(tmp_path, name, words):
+    with pytest.raises(LseError, match=words):
+        export.check_path(tmp_path / name if name != "." else tmp_path)
+
+
+def test_write_follows_the_suffix(tmp_path):
+    for suffix, start in ((".md", "# lsecheck prove"), (".tex", r"\documentclass")):
+        p = export.write(REPORT, tmp_path / f"h{suffix}")
+        assert p.read_text(encoding="utf-8").startswith(start)
