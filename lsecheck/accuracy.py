@@ -224,8 +224,9 @@ def run(
     caller's own (``rule(z)`` maps a ``(samples, n)`` batch to
     ``{"f": (samples,), "∇f": (samples, n)}``, either key optional).
 
-    One result row per (dtype, n, sign, form, output); its ``info`` holds one
-    ``"mean/worst"`` cell per magnitude.  The numbers themselves are in
+    One table (``group``) per (form, output, n), one result row per magnitude
+    (both signs together); its ``info`` holds one ``"mean/worst"`` cell per
+    dtype.  The numbers themselves, each sign apart, are in
     ``report.meta["cells"]`` (one record per cell, for JSON and plots).
     ``progress(done, total, label)`` is called before each step (``label``
     says what runs next) and once at the end.
@@ -291,14 +292,14 @@ def run(
     step("done")
 
     results = _rows(chosen, kinds, lengths, magnitudes, cells, unusable, failures)
-    labels = tuple(magnitude_label(m) for m in magnitudes)
     notes = (
-        "cell = mean/worst bits lost over the samples; bits = log2(1 + floats between the "
-        "computed value and the exact one); for ∇f, the worst entry of each sample counts",
+        "cell = mean/worst bits lost over the samples of z ≈ +M and z ≈ −M (each sign apart "
+        "in --json); bits = log2(1 + floats between the computed value and the exact one); "
+        "for ∇f, the worst entry of each sample counts",
         f"inputs z_i = ±M + N(0,1) rounded to the dtype; exact values by mpmath at {PREC} bits; "
         f"{samples} samples per cell, seed {seed}",
-        f"flagged: a form losing more than {FLAG_BITS:g} bits somewhere; "
-        "'—': the magnitude does not fit the dtype",
+        f"flagged: a magnitude where the form loses more than {FLAG_BITS:g} bits, or gives "
+        "inf/NaN; '—': the magnitude does not fit the dtype (or the form failed there)",
     )
     meta = {
         "magnitudes": list(magnitudes), "lengths": list(lengths),
@@ -308,44 +309,65 @@ def run(
         "seconds": round(time.perf_counter() - start, 3),
     }
     return Report("accuracy", "Bits lost (mean/worst)", tuple(results),
-                  columns=("out", *labels), notes=notes, meta=meta)
+                  columns=tuple(d.name for d in kinds), notes=notes, meta=meta)
 
 
 def _fmt_bits(x: float) -> str:
     return f"{x:.0f}" if x >= 10 else f"{x:.1f}".removesuffix(".0")
 
 
+def _merge(cells: list[Cell]) -> Cell | None:
+    """Both signs of one magnitude as one cell: the mean of the means (equal sample
+    counts), the worst of the worsts, the inf/NaN counted together."""
+    if not cells:
+        return None
+    c = cells[0]
+    return Cell(c.form, c.output, c.dtype, c.n, 0, c.magnitude,
+                sum(x.mean for x in cells) / len(cells), max(x.worst for x in cells),
+                sum(x.nonfinite for x in cells))
+
+
 def _rows(chosen, kinds, lengths, magnitudes, cells, unusable, failures) -> list[Result]:
-    index = {(c.form, c.output, c.dtype, c.n, c.sign, c.magnitude): c for c in cells}
+    """One table a (form, output, n): magnitudes as rows, dtypes as columns.
+
+    That shape keeps the table to ~50 columns of a terminal whatever the
+    sweep (a form × magnitude table needs ~120); the forms are compared
+    table after table, and side by side in the plot.
+    """
+    index: dict[tuple, list[Cell]] = {}
+    for c in cells:
+        index.setdefault((c.form, c.output, c.dtype, c.n, c.magnitude), []).append(c)
     rows = []
-    for dt in kinds:
-        for n in lengths:
-            for s in SIGNS:
-                group = f"{dt.name}, n={n}, z ≈ {'+' if s > 0 else '−'}M"
-                for form in chosen:
-                    if form.key in unusable:
-                        rows.append(Result(form.name, SKIPPED, group, unusable[form.key]))
-                        continue
-                    if (form.key, dt.name) in failures:
-                        rows.append(Result(form.name, ERROR, group,
-                                           failures[(form.key, dt.name)]))
-                        continue
-                    for output in (F, GRAD):
-                        mine = [index.get((form.key, output, dt.name, n, s, m))
-                                for m in magnitudes]
-                        if not any(mine):
-                            continue
-                        rows.append(_row(form, output, group, magnitudes, mine))
+    for form in chosen:
+        if form.key in unusable:
+            rows.append(Result("not run", SKIPPED, form.name, unusable[form.key]))
+            continue
+        for dt in kinds:
+            if (form.key, dt.name) in failures:
+                rows.append(Result("error", ERROR, form.name,
+                                   f"{dt.name}: {failures[(form.key, dt.name)]}"))
+        for output in (F, GRAD):
+            for n in lengths:
+                group = f"{form.name}: {output}, n={n}"
+                for m in magnitudes:
+                    mine = {dt.name: _merge(index.get((form.key, output, dt.name, n, m), []))
+                            for dt in kinds}
+                    if any(mine.values()):
+                        rows.append(_row(magnitude_label(m), group, mine))
     return rows
 
 
-def _row(form, output, group, magnitudes, mine) -> Result:
-    info = {"out": output}
-    for m, c in zip(magnitudes, mine, strict=True):
-        info[magnitude_label(m)] = None if c is None else f"{_fmt_bits(c.mean)}/{c.worst:.0f}"
-    present = [c for c in mine if c is not None]
-    bad = [c for c in present if c.nonfinite]
-    lossy = [c for c in present if c.worst > FLAG_BITS]
-    detail = (f"inf/NaN from {magnitude_label(bad[0].magnitude)}" if bad else
-              f">{FLAG_BITS:g} bits from {magnitude_label(lossy[0].magnitude)}" if lossy else "")
-    return Result(form.name, FLAGGED if lossy else PASSED, group, detail, info=info)
+def _row(label, group, mine: dict[str, Cell | None]) -> Result:
+    info = {dt: None if c is None else f"{_fmt_bits(c.mean)}/{_fmt_bits(c.worst)}"
+            for dt, c in mine.items()}
+    present = [dt for dt, c in mine.items() if c is not None]
+    bad = [dt for dt in present if mine[dt].nonfinite]
+    lossy = [dt for dt in present if mine[dt].worst > FLAG_BITS and dt not in bad]
+
+    def where(dts):  # short enough for an 80-column terminal
+        return "every dtype" if len(dts) > 1 and len(dts) == len(present) else ", ".join(dts)
+
+    detail = "; ".join(part for part in (
+        f"inf/NaN: {where(bad)}" if bad else "",
+        f">{FLAG_BITS:g} bits: {where(lossy)}" if lossy else "") if part)
+    return Result(label, FLAGGED if lossy or bad else PASSED, group, detail, info=info)

@@ -85,13 +85,28 @@ def test_naive_overflows_and_underflows_where_expected(numpy_forms):
 
 
 def test_verdicts_flag_the_lossy_forms(numpy_forms):
-    rows = {(r.name, r.info["out"], r.group): r for r in numpy_forms.results}
-    g = "float64, n=8, z ≈ +M"
-    assert rows["naive", "f", g].verdict == "flagged"
-    assert "inf/NaN from 1e3" in rows["naive", "f", g].detail
-    assert rows["exp(z − f)", "∇f", g].verdict == "flagged"
-    assert rows["exp(z − max)/Σ", "∇f", g].verdict == "passed"
+    rows = {(r.group, r.name): r for r in numpy_forms.results}
+    assert rows["naive: f, n=8", "1e2"].verdict == "flagged"  # float32 overflows at 1e2
+    assert rows["naive: f, n=8", "1e2"].detail == "inf/NaN: float32"
+    assert rows["naive: f, n=8", "1e3"].detail == "inf/NaN: every dtype"
+    assert rows["naive: f, n=8", "1"].verdict == "passed"
+    assert rows["exp(z − f): ∇f, n=8", "1"].verdict == "passed"
+    assert rows["exp(z − f): ∇f, n=8", "1e4"].verdict == "flagged"
+    assert rows["exp(z − f): ∇f, n=8", "1e4"].detail == ">8 bits: every dtype"
+    assert all(r.verdict == "passed" for (g, _), r in rows.items()
+               if g.startswith(("exp(z − max)/Σ", "stable")))
     assert numpy_forms.exit_code == 0  # a measurement, not a refutation
+
+
+def test_cells_merge_both_signs_and_match_the_json_numbers(numpy_forms):
+    row = next(r for r in numpy_forms.results
+               if r.group == "exp(z − f): ∇f, n=8" and r.name == "1e8")
+    both = [c for c in numpy_forms.meta["cells"] if c["form"] == "exp-f"
+            and c["dtype"] == "float64" and c["magnitude"] == 1e8]
+    assert sorted(c["sign"] for c in both) == [-1, 1]
+    mean = sum(c["mean"] for c in both) / 2
+    worst = max(c["worst"] for c in both)
+    assert row.info["float64"] == f"{acc._fmt_bits(mean)}/{acc._fmt_bits(worst)}"
 
 
 def test_a_deliberately_bad_form_is_caught():
@@ -101,8 +116,11 @@ def test_a_deliberately_bad_form_is_caught():
     bad = cells(rep, "off", "f")
     assert all(20 <= c["mean"] <= 26 for c in bad.values()), bad
     assert all(c["worst"] <= 1 for c in cells(rep, "stable", "f").values())
-    verdicts = {r.name: r.verdict for r in rep.results}
-    assert verdicts == {"off by 1e-9": "flagged", "stable": "passed"}
+    verdicts = {(r.group, r.name): r.verdict for r in rep.results}
+    assert verdicts == {("off by 1e-9: f, n=8", "1e2"): "flagged",
+                        ("off by 1e-9: f, n=8", "1e4"): "flagged",
+                        ("stable: f, n=8", "1e2"): "passed",
+                        ("stable: f, n=8", "1e4"): "passed"}
 
 
 def test_a_form_that_crashes_is_an_error_not_a_silent_pass():
@@ -112,7 +130,8 @@ def test_a_form_that_crashes_is_an_error_not_a_silent_pass():
     rep = acc.run(forms=(acc.Form("boom", "boom", rule=boom),), dtypes=("float16",),
                   magnitudes=(1,), **SMALL)
     assert {r.verdict for r in rep.results} == {"error"}
-    assert "no float16 here" in rep.results[0].detail
+    assert rep.results[0].group == "boom"
+    assert rep.results[0].detail.startswith("float16: RuntimeError: no float16 here")
     assert rep.exit_code == 1
 
 
@@ -148,11 +167,13 @@ def test_missing_framework_is_skipped_with_the_install_line(monkeypatch):
 def test_report_table_json_and_sweep_shape():
     rep = acc.run(forms=("stable", "exp-f"), dtypes=("float64", "float16"),
                   magnitudes=(1, 1e4, 1e8), lengths=(4, 16), samples=3, seed=7)
-    assert rep.columns == ("out", "1", "1e4", "1e8")
-    groups = {r.group for r in rep.results}
-    assert len(groups) == 2 * 2 * 2  # dtype × n × sign
-    f16 = [r for r in rep.results if r.group.startswith("float16")]
-    assert all(r.info["1e8"] is None for r in f16)  # 1e8 does not fit a float16
+    assert rep.columns == ("float64", "float16")  # dtypes as columns: narrow tables
+    groups = [r.group for r in rep.results]
+    assert list(dict.fromkeys(groups)) == ["stable: f, n=4", "stable: f, n=16",
+                                           "exp(z − f): ∇f, n=4", "exp(z − f): ∇f, n=16"]
+    assert [r.name for r in rep.results if r.group == "stable: f, n=4"] == ["1", "1e4", "1e8"]
+    big = [r for r in rep.results if r.name == "1e8"]
+    assert all(r.info["float16"] is None and r.info["float64"] for r in big)  # 1e8 > 65504
     obj = json.loads(to_json(rep))
     assert obj["command"] == "accuracy" and obj["meta"]["seed"] == 7
     # 2 forms × (3 + 3 + 2 + 2 magnitudes over dtype × sign) × 2 lengths
@@ -175,3 +196,22 @@ def test_bad_arguments_name_the_culprit(kwargs, culprit):
     with pytest.raises(LseError) as e:
         acc.run(**kwargs)
     assert str(e.value).startswith(culprit) and "\n" not in str(e.value)
+
+
+def test_default_sweep_table_fits_80_columns():
+    """Every form, dtype and magnitude of the default sweep: no line past 80 columns."""
+    import io
+
+    from lsecheck.render import console, render
+
+    rep = acc.run(forms=("naive", "exp-f", "exp-max"), lengths=(8,), samples=2)
+    out = io.StringIO()
+    con = console(file=out)
+    con.width = 80
+    render(rep, con)
+    text = out.getvalue()
+    assert max(len(line) for line in text.splitlines()) <= 80
+    assert text.count("┏") == 3  # one table a form
+    # no cell folded onto a second line: every table row starts with a magnitude
+    body = [ln for ln in text.splitlines() if ln.startswith("│")]
+    assert all(ln.split("│")[1].strip() for ln in body), text

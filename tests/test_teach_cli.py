@@ -28,7 +28,7 @@ def one_line_error(code, err, *words):
 def test_accuracy_table(runner):
     res = runner.invoke(cli, ["accuracy", *SMALL, "--forms", "naive,exp-f,exp-max"])
     assert res.exit_code == 0, res.output
-    assert "Bits lost (mean/worst) — float64, n=4, z ≈ +M" in res.output
+    assert "Bits lost (mean/worst) — exp(z − f): ∇f, n=4" in res.output
     assert "exp(z − f)" in res.output and "flagged" in res.output
     assert "accuracy: verified" in res.output
 
