@@ -103,7 +103,7 @@ def main() -> None:
         tgt = f"≤ {target:g}" if target else ""
         ok = "" if target is None else ("  ok" if t <= target else "  MISSED")
         print(f"{name:44} {t:8.3f} {tgt:>7}  {note}{ok}")
-    times = [r.info["time"] for r in rep.results]
+    times = [r.info["ms"] / 1000 for r in rep.results]
     tenth = max(1, len(times) // 10)
     print(f"longest chain: mean decision time of the first {tenth} steps "
           f"{1e3 * sum(times[:tenth]) / tenth:.2f} ms, of the last {tenth} "

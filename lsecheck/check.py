@@ -43,7 +43,7 @@ from lsecheck.results import NOT_CHECKABLE, PROVED, REFUTED, UNDECIDED, Report, 
 
 DIGITS = 30  # digits of the two sides shown in a counterexample
 MAX_N_LIMIT = 512
-COLUMNS = ("line", "col", "case", "time")
+COLUMNS = ("line", "col", "case", "ms")  # ms: milliseconds spent deciding the step
 TIES_NOTE = ("ties (chains with ties = true): an entry τ ≠ k has z_τ = z_k; max z is still z_k "
              "(the subgradient of the chosen argmax: ∂max z/∂z_j = δ_jk); z_i = z_k under a sum "
              "means i ∈ {k, τ}; checked for each n, not for symbolic n")
@@ -329,7 +329,8 @@ def cases(indices, conditions, argmax, ties: bool = False) -> list[Case]:
             reps = tuple(dict.fromkeys(block[s][0] for s in order))
             subs = tuple((s, block[s][0]) for s in order if block[s][0] != s)
             label = " ≠ ".join(" = ".join(x.name for x in b)
-                               for b in dict.fromkeys(block[s] for s in order))
+                               for b in dict.fromkeys(block[s] for s in order)) \
+                if len(order) > 1 else ""  # one index: nothing can coincide
             top = block[argmax][0] if argmax in block else None
             every = tuple((s, block[s][0]) for s in order)
             tie = block[TAU][0] if ties else None
@@ -415,7 +416,7 @@ def decide(a, b, case: Case, max_n: int, timeout: float, concrete: bool) -> Verd
         if z0 is not None and z0.verdict is True:
             return Verdict(PROVED, "for every n")
         symbolic_says = why or (z0.how if z0.verdict is False else None)
-    points, open_at, reasons = 0, [], set()
+    points, skipped, open_at, reasons = 0, 0, [], set()
     r = len(case.reps)
     lo = max(1, r)
     for nv in range(lo, max_n + 1):
@@ -434,8 +435,9 @@ def decide(a, b, case: Case, max_n: int, timeout: float, concrete: bool) -> Verd
                 reasons.add(why)
                 continue
             top = dict(subs).get(case.top)
-            cex, why = _try(timeout, _search, an, bn, nv, None if top is None else int(top))
-            if cex is not None:
+            found, why = _try(timeout, _search, an, bn, nv, None if top is None else int(top))
+            if found is not None and found.found is not None:
+                cex = found.found
                 where = dict(subs)
                 every = tuple((s, where[rep]) for s, rep in case.every)
                 label = f" ({case.label})" if case.label else ""
@@ -443,16 +445,20 @@ def decide(a, b, case: Case, max_n: int, timeout: float, concrete: bool) -> Verd
                     (zt, zk), = tie
                     cex["z"][int(zt.indices[0]) - 1] = cex["z"][int(zk.indices[0]) - 1]
                 return Verdict(REFUTED, f"differs at n = {nv}{label}",
-                               _cex(cex, an, bn, every, case.label))
+                               _cex(cex, nv, an, bn, every, case.label))
             if why:
                 reasons.add(why)
             else:
-                points += symbolic.TRIALS
+                points += found.agreed
+                skipped += found.skipped
     if open_at:
         why = "; ".join(sorted(reasons))
+        tried = f"{points} random points at {symbolic.DPS} digits agreed" if points else \
+            "no random point could test it"
+        if skipped:
+            tried += f" ({skipped} skipped: a side was not a real number there)"
         return Verdict(UNDECIDED, f"not reduced to 0 at n = {sorted(set(open_at))}"
-                       + (f" ({why})" if why else "")
-                       + f"; {points} random points at {symbolic.DPS} digits agreed")
+                       + (f" ({why})" if why else "") + f"; {tried}")
     if lo > max_n:
         return Verdict(UNDECIDED, f"not reduced for symbolic n, and --max-n {max_n} is below "
                                   f"the {r} distinct indices of the case")
@@ -462,16 +468,82 @@ def decide(a, b, case: Case, max_n: int, timeout: float, concrete: bool) -> Verd
     return Verdict(PROVED, f"for n = {lo}..{max_n}" if lo < max_n else f"for n = {max_n}")
 
 
-def _search(an, bn, nv, kpos):
-    return symbolic.find_counterexample(an, bn, nv, maxat=kpos)
+@dataclass(frozen=True)
+class Search:
+    """What the random search at one n found: a counterexample, or how many points agreed."""
+
+    found: dict | None  # {"z": [...], "free": {symbol: value}} where the sides differ
+    agreed: int         # points where both sides are real numbers and equal
+    skipped: int        # points where a side is not a real number (log of a negative …)
 
 
-def _cex(found, an, bn, subs, label) -> dict:
-    zs = found["z"]
+def _draw(nv: int, top, free, rng) -> dict:
+    """One random point: z_top the strict maximum (not always the same value), other
+    entries in [-3, 3], declared scalars and vector entries in [-3, 3] (3 decimals)."""
+    zs = [round(rng.uniform(-3, 3), 3) for _ in range(nv)]
+    if top is not None:
+        zs[top - 1] = round(max(zs[:top - 1] + zs[top:] + [-3.0]) + rng.uniform(0.05, 1.5), 3)
     env = {symbolic.z[p]: sp.Rational(str(v)) for p, v in enumerate(zs, 1)}
-    out = {"case": label, "n": found["n"]}
+    env.update({s: sp.Rational(str(round(rng.uniform(-3, 3), 3))) for s in free})
+    return env
+
+
+def _free(e) -> set:
+    """What a point must give a value to besides z: declared scalars, entries of declared
+    vectors (``y_2``)."""
+    entries = e.atoms(sp.Indexed)
+    labels = {x.base.label for x in entries}  # SymPy lists the label z among free symbols
+    out = {x for x in entries if x.base != symbolic.z}
+    out |= {s for s in e.free_symbols - labels if isinstance(s, sp.Symbol) and not s.is_integer}
+    return out
+
+
+def _real(e, env):
+    """``e`` at ``env`` to symbolic.DPS digits as an mpmath number, or None if not real."""
+    v = e.evalf(symbolic.DPS, subs=env)
+    if not (v.is_number and v.is_extended_real) or not v.is_finite:
+        return None
+    import mpmath as mp
+
+    return mp.mpf(str(v))
+
+
+def _search(an, bn, nv, top, trials: int = symbolic.TRIALS) -> Search:
+    """Random points at ``n = nv`` where ``an != bn``, the largest difference kept.
+
+    Every point is counted: agreed, or skipped when a side is not a real number.
+    """
+    import random
+
+    import mpmath as mp
+
+    rng = random.Random(symbolic.SEED + nv)
+    free = sorted(_free(an) | _free(bn), key=str)
+    best, agreed, skipped = None, 0, 0
+    with mp.workdps(symbolic.DPS):
+        for _ in range(trials):
+            env = _draw(nv, top, free, rng)
+            a, b = _real(an, env), _real(bn, env)
+            if a is None or b is None:
+                skipped += 1
+            elif abs(a - b) > symbolic.REL_TOL * (1 + abs(a) + abs(b)):
+                if best is None or abs(a - b) > best[0]:
+                    best = (abs(a - b), env)
+            else:
+                agreed += 1
+    if best is None:
+        return Search(None, agreed, skipped)
+    env = best[1]
+    zs = [env[symbolic.z[p]] for p in range(1, nv + 1)]
+    return Search({"z": zs, "free": {s: env[s] for s in free}}, agreed, skipped)
+
+
+def _cex(found, nv, an, bn, subs, label) -> dict:
+    env = {symbolic.z[p]: v for p, v in enumerate(found["z"], 1)} | found["free"]
+    out = {"case": label, "n": nv}
     out.update({s.name: int(v) for s, v in subs})
-    out["z"] = [float(v) for v in zs]
+    out["z"] = [float(v) for v in found["z"]]
+    out.update({str(s): float(v) for s, v in found["free"].items()})
     out["previous step"] = _hp(an, env)
     out["this step"] = _hp(bn, env)
     return out
@@ -498,6 +570,10 @@ def _prepare(step_text, line, col, why, ctx: Context, path: str, ties=None) -> _
     r = rows[0]
     if not r.checkable:
         return _Prepared(step_text, line, col, why or r.why, None, r.prose or r.shorthand)
+    if any(x != "=" for x in r.rels):
+        return _Prepared(step_text, line, col, why or r.why, None,
+                         f"a relation ({' '.join(dict.fromkeys(r.rels))}), not a claim that "
+                         "two steps are equal")
     if len(r.sides) != 1 or r.sides[0].expr is None:
         return _Prepared(step_text, line, col, why or r.why, None,
                          "a relation, not an expression (write one side per step)")
@@ -511,9 +587,35 @@ def _prepare(step_text, line, col, why, ctx: Context, path: str, ties=None) -> _
     return _Prepared(step_text, line, col, why or r.why, e)
 
 
+def compare(a, b, all_cases, max_n: int, timeout: float, concrete: bool) -> tuple[Verdict, str]:
+    """``a = b`` in every case: the first refutation, else the first undecided case, else
+    proved; and the label of the cases decided."""
+    verdicts = []
+    for c in all_cases:
+        sub = dict(c.subs)
+        v = decide(a.xreplace(sub), b.xreplace(sub), c, max_n, timeout, concrete)
+        verdicts.append((c, v))
+        if v.verdict == REFUTED:
+            break
+    label = "; ".join(c.label for c, _ in verdicts if c.label)
+    v = next((v for _, v in verdicts if v.verdict == REFUTED), None) or \
+        next((v for _, v in verdicts if v.verdict == UNDECIDED), None)
+    if v is None:
+        v = Verdict(PROVED, "; ".join(dict.fromkeys(x.detail for _, x in verdicts)))
+    return v, label
+
+
 def check_chain(name, steps, conditions, ctx: Context, max_n: int, timeout: float,
                 group: str, ties: bool = False) -> list[Result]:
-    """One Result a step after the first checkable one (see the module docstring)."""
+    """One Result a step after the first checkable one.
+
+    A step is compared with the previous checkable step.  Once a step is refuted the
+    chain is *off track*: each later step is first compared with the last step still
+    on track (``good``); proved there, it is ``proved`` ("= step g") and the chain is
+    back on track.  Otherwise it is compared with the previous step as usual; proved
+    there, it is ``proved`` but said to carry the earlier error.  So one wrong step
+    shows one ✗, and a second ✗ means a second, independent error.
+    """
     path = ctx.path
     tie_pair = (ctx.argmax, TAU) if ties else None
     prepared = [_prepare(s.latex, s.line, s.col, getattr(s, "why", ""), ctx, path, tie_pair)
@@ -526,66 +628,52 @@ def check_chain(name, steps, conditions, ctx: Context, max_n: int, timeout: floa
         raise LseError(f"{path}: chain {name!r}: its case conditions contradict each other")
     concrete = any(_concrete(e) for e in exprs)
     results = []
-    ref, ref_num, bridged, good = None, 0, [], None
+    ref, ref_num, bridged = None, 0, []
+    good, wrong = None, None  # the last step on track; the refuted step that left it
     for num, p in enumerate(prepared, 1):
         info = {"line": p.line, "col": p.col}
         if p.expr is None:
             results.append(Result(f"step {num}", NOT_CHECKABLE, group, p.reason,
-                                  {**info, "case": "", "time": 0.0}, latex=(p.text,)))
+                                  {**info, "case": "", "ms": 0.0}, latex=(p.text,)))
             bridged.append(num)
             continue
         if ref is None:
-            ref, ref_num, bridged = p, num, []
-            good = (p, num)  # the last step known equal to the start
+            ref, ref_num, bridged, good = p, num, [], (p, num)
             continue
         t0 = time.perf_counter()
-        verdicts = []
-        for c in all_cases:
-            sub = dict(c.subs)
-            a, b = ref.expr.xreplace(sub), p.expr.xreplace(sub)
-            v = decide(a, b, c, max_n, timeout, concrete)
-            verdicts.append((c, v))
-            if v.verdict == REFUTED:
-                break
+        against, back = ref_num, False
+        if wrong is not None:  # off track: is this step equal to the last good one?
+            v, case_label = compare(good[0].expr, p.expr, all_cases, max_n, timeout, concrete)
+            back = v.verdict == PROVED
+            against = good[1] if back else ref_num
+        if not back:
+            v, case_label = compare(ref.expr, p.expr, all_cases, max_n, timeout, concrete)
         elapsed = time.perf_counter() - t0
-        bad = next((v for _, v in verdicts if v.verdict == REFUTED), None)
-        open_ = next((v for _, v in verdicts if v.verdict == UNDECIDED), None)
-        v = bad or open_ or verdicts[0][1]
-        case_label = "; ".join(c.label for c, _ in verdicts) if len(verdicts) > 1 else \
-            verdicts[0][0].label
-        said = v.detail if bad or open_ else \
-            "; ".join(dict.fromkeys(x.detail for _, x in verdicts))
-        detail = f"= step {ref_num}: {said}"
-        if bridged:
+        detail = f"= step {against}: {v.detail}"
+        if bridged and against == ref_num:
             detail += f" (bridging step{'s' if len(bridged) > 1 else ''} " \
                       f"{', '.join(map(str, bridged))})"
+        if back:
+            detail += f" (back on track: step {wrong} was refuted)"
+        elif wrong is not None and v.verdict == PROVED:
+            detail += f" (but it carries the error of step {wrong})"
         if p.why:
             detail += f"; {p.why}"
-        info.update(case=case_label, time=round(elapsed, 4))
+        info.update(case=case_label, ms=round(1000 * elapsed, 1), against=against)
         if bridged:
             info["bridged"] = list(bridged)
         cex = dict(v.counterexample) if v.counterexample else None
         if cex is not None:
             cex = {"file": path, "line": p.line, "col": p.col, **cex}
-        if v.verdict == REFUTED and good is not None and good[1] != ref_num:
-            if _same(good[0], p, all_cases, max_n, timeout, concrete):
-                detail += f"; but it equals step {good[1]}: the error is in step {ref_num}"
+        shown = good[0] if back else ref
         results.append(Result(f"step {num}", v.verdict, group, detail, info, cex,
-                              latex=(f"&{ref.text}", f"&= {p.text}")))
-        if v.verdict != REFUTED:
-            good = (p, num) if good is None or good[1] == ref_num else good
+                              latex=(f"&{shown.text}", f"&= {p.text}")))
+        if back or (wrong is None and v.verdict != REFUTED):
+            good, wrong = (p, num), None
+        elif wrong is None:
+            wrong = num
         ref, ref_num, bridged = p, num, []
     return results
-
-
-def _same(a: _Prepared, b: _Prepared, all_cases, max_n, timeout, concrete) -> bool:
-    """Is step ``b`` equal to the earlier step ``a`` in every case (proved)?"""
-    for c in all_cases:
-        sub = dict(c.subs)
-        v = decide(a.expr.xreplace(sub), b.expr.xreplace(sub), c, max_n, timeout, concrete)
-        if v.verdict != PROVED:
-            return False
-    return True
 
 
 def check_derivation(d: Derivation, max_n: int = 6, timeout: float = 10.0) -> Report:

@@ -1,6 +1,7 @@
 """The checker: shipped derivations verify, broken ones are refuted at the right step."""
 
 import json
+import math
 from pathlib import Path
 
 import pytest
@@ -45,9 +46,59 @@ def test_broken_derivations_refuted_at_the_right_step(name):
     assert rep.exit_code == 1
 
 
-def test_later_step_equal_to_last_good_one_is_said():
+HEAD = ("definitions = ['z_k = \\max z', '\\hat{z}_i = z_i - \\max z', "
+        "'f = \\log \\sum_{i=1}^n \\exp \\hat{z}_i + \\max z']\n")
+SOFTMAX = "'\\frac{\\exp \\hat{z}_j}{\\sum_{i=1}^n \\exp \\hat{z}_i}'"
+AS_WRITTEN = "'\\exp(z_j - \\log \\sum_{i=1}^n \\exp \\hat{z}_i)'"  # the note's line 84
+CARRIED = "'\\frac{\\exp z_j}{\\sum_{i=1}^n \\exp \\hat{z}_i}'"  # = AS_WRITTEN
+BACK = "'\\exp(z_j - f)'"  # = SOFTMAX
+OTHER = "'\\exp \\hat{z}_j'"  # equal to neither
+
+
+def _chain(tmp_path, *steps):
+    p = tmp_path / "chain.toml"
+    p.write_text(HEAD + "[[chain]]\nsteps = [" + ", ".join(steps) + "]\n", encoding="utf-8")
+    return check.check_path(p, max_n=3)
+
+
+def test_one_wrong_step_one_cross_and_back_on_track():
     rep = check.check_path(DATA / "note-code-form-as-written.toml")
-    assert "the error is in step 2" in rep.results[1].detail
+    wrong, back = rep.results
+    assert wrong.verdict == REFUTED and wrong.info["against"] == 1
+    assert back.verdict == PROVED and back.info["against"] == 1  # = step 1, not the wrong step 2
+    assert "back on track: step 2 was refuted" in back.detail
+    assert back.latex[0].startswith("&\\frac")  # shown against step 1 in handouts
+    assert rep.exit_code == 1
+
+
+def test_an_error_carried_on_is_one_error(tmp_path):
+    rep = _chain(tmp_path, SOFTMAX, AS_WRITTEN, CARRIED, BACK)
+    assert [r.verdict for r in rep.results] == [REFUTED, PROVED, PROVED]
+    carried, back = rep.results[1:]
+    assert carried.info["against"] == 2 and "carries the error of step 2" in carried.detail
+    assert back.info["against"] == 1 and "back on track" in back.detail
+    assert rep.exit_code == 1
+
+
+def test_two_independent_errors_are_two_crosses(tmp_path):
+    rep = _chain(tmp_path, SOFTMAX, AS_WRITTEN, OTHER, SOFTMAX)
+    assert [r.verdict for r in rep.results] == [REFUTED, REFUTED, PROVED]
+    assert rep.results[1].info["against"] == 2 and rep.results[1].counterexample["line"] == 3
+    assert rep.results[2].info["against"] == 1
+
+
+def test_search_is_honest_about_points(tmp_path):
+    p = tmp_path / "y.toml"
+    p.write_text("declare = ['y \\in \\mathbb{R}']\n[[chain]]\n"
+                 "steps = ['\\log(y^2)', '2 \\log y']\n"  # true only for y > 0
+                 "[[chain]]\nsteps = ['y + y', '3 y']\n"  # false: y is given values too
+                 "[[chain]]\nsteps = ['\\max z', '1']\n"  # false: the maximum is not always 1
+                 "[[chain]]\nsteps = ['\\log 0', '1']\n", encoding="utf-8")
+    log_sq, double, top, log0 = check.check_path(p, max_n=2).results
+    assert log_sq.verdict == UNDECIDED and "skipped: a side was not a real number" in log_sq.detail
+    assert double.verdict == REFUTED and double.counterexample["y"] != 0
+    assert top.verdict == REFUTED
+    assert log0.verdict == UNDECIDED and "no random point could test it" in log0.detail
 
 
 @pytest.mark.skipif(not SEED.exists(), reason="seed note not present")
@@ -61,9 +112,17 @@ def test_seed_note_as_written():
     assert "bridging step 3" in by[("block 2", "step 4")].detail
     # the one real error of the note: exp(z_j - log Σ exp ẑ_i) lacks the shift z_k
     wrong = [r for r in rep.results if r.verdict == REFUTED]
-    assert [(r.info["line"], r.info["col"]) for r in wrong] == [(84, 3), (85, 3)]
+    assert [(r.info["line"], r.info["col"]) for r in wrong] == [(84, 3)]
+    cex = wrong[0].counterexample
+    j, k, zs = cex["j"], cex["k"], cex["z"]
+    assert j != k and zs[k - 1] == max(zs)
+    # by hand: the note's step is softmax(z)_j · exp(z_k), the step before softmax(z)_j
+    ratio = float(cex["this step"]) / float(cex["previous step"])
+    assert ratio == pytest.approx(math.exp(zs[k - 1]), rel=1e-12)
+    after = by[("block 5", "step 4")]
+    assert after.info["line"] == 85 and after.verdict == PROVED and after.info["against"] == 2
     others = [r for r in rep.results if r.verdict not in (REFUTED, NOT_CHECKABLE)]
-    assert len(others) == 12 and all(r.verdict == PROVED for r in others)
+    assert len(others) == 13 and all(r.verdict == PROVED for r in others)
 
 
 def test_undecided_when_time_runs_out(monkeypatch):
