@@ -418,6 +418,10 @@ def _transformer_class():
                     elif isinstance(a, sp.Symbol):
                         var, cond = a, _rel(op, a, b)
                     elif isinstance(a, sp.Indexed) and isinstance(a.indices[0], sp.Symbol):
+                        if not (isinstance(b, sp.Indexed) and b.base == a.base):
+                            raise _Unsupported(sub[2], r"\sum: a condition compares two "
+                                               r"entries (z_i \neq z_k) or two indices "
+                                               r"(i \neq j), not an entry and a value")
                         var, cond = a.indices[0], _rel(op, a, b)
                     else:
                         raise _Unsupported(sub[2], r"\sum: the subscript must be i, {i=1}, "

@@ -185,6 +185,14 @@ def _case_of(prose_math) -> tuple[str, ...]:
     return tuple(out)
 
 
+def _not_equality(row, first) -> bool:
+    r"""A row relating its sides by something other than ``=`` (a declaration
+    ``z \in \mathbb{R}^n`` that starts a row excepted)."""
+    if all(x == "=" for x in row.rels):
+        return False
+    return not (row.rels == (r"\in",) and first is not None and first.expr is not None)
+
+
 def _step(side, row) -> Step:
     return Step(side.text, side.line, side.col, why=row.why)
 
@@ -219,6 +227,14 @@ def read(text: str, path: str = "<note>", sidecar: str | Path | None = None) -> 
 
         for r in rows:
             first = r.sides[0] if r.checkable and r.sides else None
+            if r.checkable and _not_equality(r, first):
+                # a \neq b (or \in mid-chain) claims no equality: list it, end the chain
+                current.append(_row_step(r))
+                close(name)
+                name = label
+                if r.sides[-1].expr is not None:  # b \neq c = d: a new chain from c
+                    current.append(_step(r.sides[-1], r))
+                continue
             if first is not None and first.expr is not None:  # a row that starts afresh
                 close(name)
                 name = label

@@ -84,6 +84,7 @@ BAD = [
     (r"x + ", "ends too early", 4),
     (r"a ? b", "unexpected character", 3),
     (r"\max y", r"\max", 1),
+    (r"\sum_{z_i = 1} z_i", "not an entry and a value", 6),  # z_i = 1 is not an index test
 ]
 
 

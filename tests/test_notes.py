@@ -69,3 +69,17 @@ def test_fuzz_markdown_reader_only_lse_errors(text):
         notes.read(text, "fuzz.md")
     except LseError:
         pass
+
+
+def test_a_neq_row_is_no_equality_and_starts_a_new_chain():
+    text = "$$\na &= z_j \\\\ &\\neq z_k \\\\ &= z_k + 0\n$$\n"
+    d = notes.read(text, "neq.md")
+    first, second = d.chains
+    assert [s.latex for s in first.steps] == ["z_j", "\\neq z_k"]  # listed, not claimed equal
+    assert [s.latex for s in second.steps] == ["z_k", "z_k + 0"]
+    from lsecheck import check
+    from lsecheck.results import NOT_CHECKABLE, PROVED
+
+    rep = check.check_derivation(d, max_n=2)
+    assert [r.verdict for r in rep.results] == [NOT_CHECKABLE, PROVED]
+    assert "a relation (\\neq)" in rep.results[0].detail
