@@ -559,9 +559,11 @@ class _Prepared:
     why: str
     expr: object = None   # the model expression (definitions substituted), or None
     reason: str = ""      # why not checkable
+    slow: bool = False    # not prepared within the time limit: undecided, not "not checkable"
 
 
-def _prepare(step_text, line, col, why, ctx: Context, path: str, ties=None) -> _Prepared:
+def _prepare(step_text, line, col, why, ctx: Context, path: str, ties=None,
+             timeout: float = 10.0) -> _Prepared:
     global _dummies
     _dummies = count()
     rows = latex.parse_block(step_text, path, line or 1, col or 1, known=ctx.known)
@@ -577,8 +579,13 @@ def _prepare(step_text, line, col, why, ctx: Context, path: str, ties=None) -> _
     if len(r.sides) != 1 or r.sides[0].expr is None:
         return _Prepared(step_text, line, col, why or r.why, None,
                          "a relation, not an expression (write one side per step)")
-    e = _canonical(ctx.expand(_fresh(r.sides[0].expr)))
-    e = _logs(_tidy(_derivatives(_conditions(e, ties))))
+    try:  # definitions and derivatives can blow up: SymPy work, under the time limit
+        with time_limit(timeout):
+            e = _canonical(ctx.expand(_fresh(r.sides[0].expr)))
+            e = _logs(_tidy(_derivatives(_conditions(e, ties))))
+    except TimeLimit as ex:
+        return _Prepared(step_text, line, col, why or r.why, None,
+                         f"substituting definitions and taking derivatives: {ex}", True)
     if e.has(latex.REALS()):
         return _Prepared(step_text, line, col, why, None, "a set, not an expression")
     if _bare_vector(e):
@@ -618,8 +625,8 @@ def check_chain(name, steps, conditions, ctx: Context, max_n: int, timeout: floa
     """
     path = ctx.path
     tie_pair = (ctx.argmax, TAU) if ties else None
-    prepared = [_prepare(s.latex, s.line, s.col, getattr(s, "why", ""), ctx, path, tie_pair)
-                for s in steps]
+    prepared = [_prepare(s.latex, s.line, s.col, getattr(s, "why", ""), ctx, path, tie_pair,
+                         timeout) for s in steps]
     exprs = [p.expr for p in prepared if p.expr is not None]
     idx = set().union(*(_indices(e) for e in exprs)) if exprs else set()
     idx |= {x for a, b, _, _ in conditions for x in (a, b)}
@@ -633,7 +640,8 @@ def check_chain(name, steps, conditions, ctx: Context, max_n: int, timeout: floa
     for num, p in enumerate(prepared, 1):
         info = {"line": p.line, "col": p.col}
         if p.expr is None:
-            results.append(Result(f"step {num}", NOT_CHECKABLE, group, p.reason,
+            results.append(Result(f"step {num}", UNDECIDED if p.slow else NOT_CHECKABLE,
+                                  group, p.reason,
                                   {**info, "case": "", "ms": 0.0}, latex=(p.text,)))
             bridged.append(num)
             continue
