@@ -22,13 +22,22 @@ runs under :func:`lsecheck.limits.time_limit`.
 
 from __future__ import annotations
 
+import math
 import time
 from itertools import permutations
 
 from lsecheck.errors import LseError
 from lsecheck.limits import DEFAULT_TIMEOUT, TimeLimit, time_limit
 from lsecheck.results import ERROR, PROVED, REFUTED, SKIPPED, UNDECIDED, Report, Result
-from lsecheck.theorems import SHAPES, THEOREMS, Theorem, axes_choices
+from lsecheck.theorems import (
+    SHAPES,
+    THEOREMS,
+    Theorem,
+    axes_choices,
+    case_label,
+    slice_size,
+    slices,
+)
 
 ALL_TUPLES_UP_TO = 3  # check every index tuple (not only representatives) for n <= this
 MAX_N_LIMIT = 512
@@ -94,20 +103,88 @@ def _symbolic(th: Theorem):
                 z = s.zero_test(z.residual.xreplace(tied), distinct)
             if z.verdict is not True:
                 verdict = UNDECIDED
-                evidence.append(f"case {','.join(pattern) or '—'}: difference left as "
+                evidence.append(f"case {case_label(th, pattern) or '—'}: difference left as "
                                 f"{sp.sstr(z.residual)} ({z.how})")
     return verdict, evidence, lines
 
 
-def _latex_chain(pattern, chain) -> list[str]:
-    """The chain as SymPy built it, one aligned line a link, under its case."""
+LONG = 90  # characters of LaTeX source past which a sum is set one term a line
+
+
+def _statement(th: Theorem) -> tuple[str, ...]:
+    """The theorem's statement lines, left-aligned in the handout's ``aligned`` block."""
+    return tuple("&" + x for x in th.latex)
+
+
+def _latex_chain(th: Theorem, pattern, chain) -> list[str]:
+    """The chain as SymPy built it, one aligned line a link, under its case.
+
+    Deltas between the case's different indices are set to 0 first (as the
+    proof does), and a long sum is broken before each term.
+    """
     import sympy as sp
 
-    case = {(): "", ("j", "k"): "j \\ne k", ("k", "k"): "j = k"}.get(
-        tuple(pattern), ", ".join(pattern))
-    head = [r"\text{SymPy, symbolic } n" + (f" \\ ({case})" if case else "") + ":"]
-    body = [("&" if a == 0 else "&= ") + sp.latex(e) for a, e in enumerate(chain)]
+    from lsecheck import symbolic as s
+
+    letter = {"j": s.j, "k": s.k, "l": s.l}
+    distinct = [letter[x] for x in dict.fromkeys(pattern)]
+    case = _tex_case(th, pattern)
+    head = [r"&\text{SymPy, symbolic } n" + (rf"\ ({case})" if case else "") + ":"]
+    body = []
+    for a, e in enumerate(chain):
+        e = s.apply_distinct(sp.sympify(e), distinct)
+        body += _broken(e, r"&\qquad " + ("" if a == 0 else "= "))
     return head + body
+
+
+def _broken(e, lead: str) -> list[str]:
+    """``e`` as LaTeX lines: a long sum (or Σ of a sum) one term a line."""
+    import sympy as sp
+
+    more = r"&\qquad\quad "
+    if len(sp.latex(e)) <= LONG:
+        return [lead + sp.latex(e)]
+    if isinstance(e, sp.Sum) and isinstance(e.function, sp.Add) and len(e.limits) == 1:
+        (v, lo, hi), terms = e.limits[0], sp.Add.make_args(e.function)
+        first = lead + rf"\sum_{{{sp.latex(v)}={sp.latex(lo)}}}^{{{sp.latex(hi)}}} \Big("
+        lines = _terms(terms, first, more)
+        return lines[:-1] + [lines[-1] + r" \Big)"]
+    if isinstance(e, sp.Add):
+        return _terms(sp.Add.make_args(e), lead, more)
+    return [lead + sp.latex(e)]
+
+
+def _terms(terms, lead: str, more: str) -> list[str]:
+    import sympy as sp
+
+    out = []
+    for t, term in enumerate(terms):
+        tex = sp.latex(term)
+        out.append((lead if t == 0 else more + ("" if tex.startswith("-") else "+ ")) + tex)
+    return out
+
+
+def _tex_case(th: Theorem, pattern) -> str:
+    r"""The case in LaTeX: the claim's arguments bound to the model's indices, and how those differ.
+
+    ``hessian`` at ``("j", "k", "k")`` -> ``(a, b) = (j, k),\ j \ne k``.
+    """
+    import inspect
+
+    names = list(inspect.signature(th.claim).parameters)[1:len(pattern) + 1]
+    bound = [(p, x) for p, x in zip(names, pattern, strict=True) if p != x]
+    parts = []
+    if len(bound) == 1:
+        parts.append("{} = {}".format(*bound[0]))
+    elif bound:
+        parts.append("(" + ", ".join(p for p, _ in bound) + ") = ("
+                     + ", ".join(x for _, x in bound) + ")")
+    letters = list(dict.fromkeys(pattern))
+    if len(letters) == 2:
+        parts.append(r"{} \ne {}".format(*letters))
+    elif len(letters) > 2:
+        parts.append(", ".join(letters) + r"\text{ pairwise different}")
+    return r",\ ".join(parts)
 
 
 # --------------------------------------------------------------------------- concrete n
@@ -158,57 +235,47 @@ def _model(n_value: int, cache: dict):
 
 
 def _tensor(th: Theorem, shape, timeout):
-    """Every axes choice for one shape: (verdict, detail, counterexample)."""
+    """Every axes choice, every position of the slices' maximum, for one shape.
+
+    Returns (verdict, detail, counterexample).
+    """
     from lsecheck.symbolic import Exact, NotExact
 
     size = 1
     for s in shape:
         size *= s
-    undecided = []
+    undecided, runs = [], 0
     for axes in axes_choices(len(shape)):
-        red = range(len(shape)) if axes is None else axes
-        outs = size
-        for d in red:
-            outs //= shape[d]
-        try:
-            with time_limit(timeout):
-                M = Exact(size, names=[f"z{a}" for a in range(1, size + 1)],
-                          plain=[f"g{a}" for a in range(1, outs + 1)])
-                for name, lhs, rhs in th.claim(M, shape, axes):
-                    z = M.is_zero(lhs - rhs)
-                    if z is False:
-                        tops = _slice_maxima(shape, axes)
-                        ce = dict(M.counterexample(lhs, rhs, maxat=tops) or {})
-                        ce.pop("n", None)
-                        ce = {"shape": list(shape), "axes": _axes_text(axes), "entry": name,
-                              "Z_flat": ce.pop("z", None), **ce}
-                        return REFUTED, f"axes={_axes_text(axes)}: {name} differs", ce
-                    if z is None:
-                        undecided.append(f"axes={_axes_text(axes)}: {name} not reduced")
-        except TimeLimit as e:
-            undecided.append(f"axes={_axes_text(axes)}: {e} (raise --timeout)")
-        except NotExact as e:
-            undecided.append(f"axes={_axes_text(axes)}: {e}")
-        except Exception as e:  # a claim that cannot be computed
-            return ERROR, f"axes={_axes_text(axes)}: {type(e).__name__}: {e}", None
+        parts = slices(shape, axes)
+        for at in range(slice_size(shape, axes)):
+            where = f"axes={_axes_text(axes)}, max at entry {at} of each slice"
+            try:
+                with time_limit(timeout):
+                    M = Exact(size, names=[f"z{a}" for a in range(1, size + 1)],
+                              plain=[f"g{a}" for a in range(1, len(parts) + 1)])
+                    for name, lhs, rhs in th.claim(M, shape, axes, at):
+                        z = M.is_zero(lhs - rhs)
+                        if z is False:
+                            tops = [s[at] for s in parts.values()]
+                            ce = dict(M.counterexample(lhs, rhs, maxat=tops) or {})
+                            ce.pop("n", None)
+                            ce = {"shape": list(shape), "axes": _axes_text(axes),
+                                  "max_at": at, "entry": name, "Z_flat": ce.pop("z", None),
+                                  **ce}
+                            return REFUTED, f"{where}: {name} differs", ce
+                        if z is None:
+                            undecided.append(f"{where}: {name} not reduced")
+                runs += 1
+            except TimeLimit as e:
+                undecided.append(f"{where}: {e} (raise --timeout)")
+            except NotExact as e:
+                undecided.append(f"{where}: {e}")
+            except Exception as e:  # a claim that cannot be computed
+                return ERROR, f"{where}: {type(e).__name__}: {e}", None
     if undecided:
-        more = f"; {len(undecided) - 1} more axes choices undecided" if len(undecided) > 1 else ""
+        more = f"; {len(undecided) - 1} more runs undecided" if len(undecided) > 1 else ""
         return UNDECIDED, undecided[0] + more, None
-    return PROVED, f"reduced to 0 for {len(axes_choices(len(shape)))} axes choices", None
-
-
-def _slice_maxima(shape, axes):
-    from itertools import product
-
-    red = tuple(range(len(shape))) if axes is None else tuple(axes)
-    entries = list(product(*(range(s) for s in shape)))
-    seen, tops = set(), []
-    for a, e in enumerate(entries, 1):
-        o = tuple(x for d, x in enumerate(e) if d not in red)
-        if o not in seen:
-            seen.add(o)
-            tops.append(a)
-    return tops
+    return PROVED, f"every max position ({runs} runs)", None
 
 
 def _axes_text(axes) -> str:
@@ -229,7 +296,7 @@ def run(names=None, max_n: int = 8, timeout: float = DEFAULT_TIMEOUT,
     """
     if not isinstance(max_n, int) or isinstance(max_n, bool) or not 1 <= max_n <= MAX_N_LIMIT:
         raise LseError(f"--max-n: must be a whole number from 1 to {MAX_N_LIMIT} (got {max_n})")
-    if not timeout or timeout <= 0:
+    if not isinstance(timeout, (int, float)) or not 0 < timeout < math.inf:  # nan fails too
         raise LseError(f"--timeout: must be a positive number of seconds (got {timeout})")
     chosen = select(names, table)
     t0 = time.perf_counter()
@@ -251,20 +318,12 @@ def run(names=None, max_n: int = 8, timeout: float = DEFAULT_TIMEOUT,
                 continue
             tensor_times[str(shape)] = dt
             results.append(Result(
-                f"{th.name} {shape}", verdict, TENSOR, detail,
-                {"case": th.case, "n": f"shape {shape}", "seconds": round(dt, 4),
-                 "step": th.step},
-                ce, th.latex))
+                th.name, verdict, TENSOR, detail,
+                _info(th, "×".join(map(str, shape)), dt, shape=list(shape),
+                      case=f"all {len(axes_choices(len(shape)))} axes choices"),
+                ce, _statement(th)))
 
-    notes = [f"{th.name} — which step of the note: {th.step}." for th in chosen
-             if th.name == "ties"] + [
-        "proved = the difference reduced to exactly 0 (exp substitution w = exp(z) > 0, "
-        "finite-sum rules, rational cancellation; no simplify); "
-        "concrete n: one index tuple per case by permutation symmetry, every tuple for "
-        f"n ≤ {ALL_TUPLES_UP_TO}.",
-        "symbolically equal is not numerically equivalent: exp(z − f) loses about log2|f| bits "
-        "in floating point, exp(z − max)/Σ does not (see lsecheck numeric).",
-    ]
+    notes = _notes(chosen)
     if per_n:
         notes.append("time per n (ms): " + "  ".join(f"{k}:{v * 1e3:.1f}"
                                                       for k, v in per_n.items()))
@@ -279,7 +338,7 @@ def _symbolic_job(th: Theorem, timeout, latex):
     try:
         with time_limit(timeout):
             verdict, evidence, chains = _symbolic(th) if th.symbolic else (SKIPPED, [], [])
-            lines = [x for p, c in chains for x in _latex_chain(p, c)] if latex else []
+            lines = [x for p, c in chains for x in _latex_chain(th, p, c)] if latex else []
     except TimeLimit as e:
         verdict, evidence, lines = UNDECIDED, [f"symbolic n: {e} (raise --timeout)"], []
     except Exception as e:  # a claim SymPy cannot build or differentiate
@@ -344,31 +403,61 @@ def _worse(a: str, b: str) -> str:
     return a if WORST[a] >= WORST[b] else b
 
 
+def _info(th: Theorem, n: str, seconds: float, case=None, **more) -> dict:
+    """A row's columns and JSON fields, in reading order (``model`` only when there is one)."""
+    out = {"case": case or th.case, "n": n, "seconds": round(seconds, 4), **more,
+           "step": th.step}
+    if th.model:
+        out["model"] = th.model
+    return out
+
+
 def _scalar_results(th: Theorem, sym, conc, max_n: int) -> list[Result]:
+    """The symbolic-n row (statement and SymPy chains for handouts) and the n = lo..N row."""
     verdict, evidence, lines, dt = sym
-    latex = tuple(th.latex) + tuple(lines)
     group = SCALAR
+    lo = th.n_min
     out = []
     if th.symbolic:
         ce = None
         if verdict == UNDECIDED and conc["verdict"] == REFUTED:
             verdict, ce = REFUTED, conc["ce"]  # false at some n, so false for symbolic n
             evidence = evidence + [f"refuted at {conc['notes'][-1]}"]
-        detail = "; ".join(evidence) if evidence else "reduced to 0 for all n"
-        out.append(Result(th.name, verdict, group, detail,
-                          {"case": th.case, "n": "symbolic", "seconds": round(dt, 4),
-                           "step": th.step}, ce, latex))
-    lo = th.n_min
+        detail = "; ".join(evidence) if evidence else f"every n ≥ {lo}"
+        out.append(Result(th.name, verdict, group, detail, _info(th, "symbolic", dt),
+                          ce, _statement(th) + tuple(lines)))
     if max_n < lo:
         out.append(Result(th.name, SKIPPED, group, f"needs n ≥ {lo} (--max-n is {max_n})",
-                          {"case": th.case, "n": f"{lo}..{max_n}", "seconds": 0.0,
-                           "step": th.step}))
+                          _info(th, f"{lo}..{max_n}", 0.0)))
         return out
-    cverdict = conc["verdict"]
-    cdetail = "; ".join(conc["notes"]) if conc["notes"] else "reduced to 0 at each n"
-    out.append(Result(th.name, cverdict, group, cdetail,
-                      {"case": th.case, "n": f"{lo}..{max_n}" if lo < max_n else str(lo),
-                       "seconds": round(conc["time"], 4), "step": th.step,
-                       "n_from": lo, "n_to": max_n},
-                      conc["ce"], tuple(th.latex)))
+    cdetail = "; ".join(conc["notes"]) if conc["notes"] else "exact, each n"
+    out.append(Result(th.name, conc["verdict"], group, cdetail,
+                      _info(th, f"{lo}..{max_n}" if lo < max_n else str(lo), conc["time"],
+                            n_from=lo, n_to=max_n),
+                      conc["ce"], () if th.symbolic else _statement(th)))
+    return out
+
+
+def _notes(chosen) -> list[str]:
+    """What 'proved' means here, and what each row assumes rather than proves."""
+    out = [
+        "proved = the difference reduced to exactly 0 (exp substitution w = exp(z) > 0, "
+        "finite-sum rules, rational cancellation; no simplify).",
+    ]
+    if any(th.kind == "scalar" for th in chosen):
+        out.append(
+            "n = symbolic: for every n at once (Σ over 1..n kept whole; j, k, l range over "
+            "1..n, different letters are different indices). n = a..b: exactly at each n, one "
+            "index tuple per case (permutation symmetry), every tuple for "
+            f"n ≤ {ALL_TUPLES_UP_TO}.")
+    by_model: dict[str, list[str]] = {}
+    for th in chosen:
+        if th.model:
+            by_model.setdefault(th.model, []).append(th.name)
+    out += [f"assumed, not proved ({', '.join(names)}): {model}."
+            for model, names in by_model.items()]
+    out += [f"{th.name} — which step of the note: {th.step}." for th in chosen
+            if th.name == "ties"]
+    out.append("symbolically equal is not numerically equivalent: exp(z − f) loses about "
+               "log2|f| bits in floating point, exp(z − max)/Σ does not (see lsecheck numeric).")
     return out

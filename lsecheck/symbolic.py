@@ -27,7 +27,8 @@ API summary
 ``Sym(distinct=())`` / ``Exact(n)``
     two interpreters of one vocabulary: ``M.z(a)``, ``M.m``, ``M.exp``,
     ``M.log``, ``M.sum(term)``, ``M.sum_except(a, term)``, ``M.delta(a, b)``,
-    ``M.d(x, a)`` = ∂x/∂z_a, ``M.dm(x)`` = ∂x/∂m, ``M.d_ones(x)`` = Σ_b ∂x/∂z_b,
+    ``M.d(x, a)`` = ∂x/∂z_a, ``M.dm(x)`` = ∂x/∂m, ``M.d_ones(x)`` = Σ_b ∂x/∂z_b
+    (b over 1..n, not m),
     and the note's objects ``M.lse()``, ``M.g(shift)``, ``M.zhat_sum(k)``,
     ``M.f_stable(k)``, ``M.softmax(j, k)``.  ``Sym`` builds SymPy expressions
     for symbolic ``n`` (``Sum``, ``KroneckerDelta``; ``distinct`` index
@@ -130,17 +131,15 @@ class Sym:
         return sp.diff(expr, m)
 
     def d_ones(self, expr):
-        """Σ_b ∂expr/∂z_b, as the chain rule gives it: d/dt expr(z + t·1) at t = 0.
+        r"""Σ_b ∂expr/∂z_b, written out literally: ``Sum(diff(expr, z[b]), (b, 1, n))``.
 
-        (For symbolic n a sum over b of derivatives by z_b would be the same
-        number; the directional derivative is the cheap way to SymPy.)
+        .. math:: (H\mathbf{1})_a = \sum_{b=1}^n \frac{\partial}{\partial z_b}
+                  \frac{\partial f}{\partial z_a}
+
+        (The sum rules sift the ``δ_ib`` that ``diff`` leaves; ``m`` is not a ``z``.)
         """
-        t = sp.Dummy("t", real=True)
-        shifted = expr.replace(lambda e: isinstance(e, sp.Indexed) and e.base == z,
-                               lambda e: e + t)
-        if expr.has(m):
-            shifted = shifted.xreplace({m: m + t})
-        return sp.diff(shifted, t).xreplace({t: 0})
+        b = sp.Dummy("b", integer=True, positive=True)  # fresh: never captures an index
+        return sp.Sum(sp.diff(expr, z[b]), (b, 1, n))
 
     # the objects of the note, the same for every interpreter
     def lse(self):
@@ -676,8 +675,9 @@ class Exact:
         return self._d(x, self._var["m"])
 
     def d_ones(self, x):
-        """Σ_b ∂x/∂z_b over every z-like variable (z_1..z_n and m)."""
-        return self.sum(lambda v: self._d(x, v), over=range(len(self.names)))
+        """Σ_b ∂x/∂z_b over every z-like variable but the shift ``m``."""
+        return self.sum(lambda v: self._d(x, v),
+                        over=[v for v, name in enumerate(self.names) if name != "m"])
 
     def _d(self, x, v):
         if not isinstance(x, LogRat):

@@ -28,6 +28,7 @@ covers.  ``latex`` is the statement as handout lines.
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Callable
 from dataclasses import dataclass
 from itertools import combinations, product
@@ -51,6 +52,7 @@ class Theorem:
     kind: str = "scalar"  # scalar | tensor
     symbolic: bool = True  # also proved for symbolic n
     tie: tuple[str, str] | None = None  # (a, b): the case has z_a = z_b = max z
+    model: str = ""  # what the row assumes rather than proves (shown with the verdict)
 
     @property
     def n_min(self) -> int:
@@ -74,8 +76,8 @@ def grad_non_max(M, j, k):
     return M.d(M.f_stable(k), j), M.softmax(j, k)
 
 
-def grad_max(M, k, _k):
-    """∂f/∂z_k = 1 − Σ_{i≠k} exp(ẑ_i)/Σ exp(ẑ_i) = exp(ẑ_k)/Σ exp(ẑ_i)."""
+def grad_max(M, j, k):
+    """∂f/∂z_k = 1 − Σ_{i≠k} exp(ẑ_i)/Σ exp(ẑ_i) = exp(ẑ_k)/Σ exp(ẑ_i) (j = k)."""
     zhat = lambda a: M.exp(M.z(a) - M.z(k))  # noqa: E731
     return (M.d(M.f_stable(k), k),
             1 - M.sum_except(k, zhat) / M.sum(zhat),
@@ -134,31 +136,54 @@ def axes_choices(ndim: int):
     return subsets + [None]
 
 
-def tensor_vjp(M, shape, axes):
-    """VJP of LogSumExp over ``axes`` with a symbolic out_grad g, entry by entry.
+def reduced(shape, axes) -> tuple[int, ...]:
+    """The reduced dimensions (``None``: all of them)."""
+    return tuple(range(len(shape))) if axes is None else tuple(axes)
 
-    Returns ``[(name, lhs, rhs), …]``: lhs = ∂/∂Z_e Σ_o g_o f_o (f stable, the
-    max of each reduced slice at its first entry, unique), rhs = the course
-    code ``g.reshape(keep).broadcast_to(Z.shape) * exp(Z − f.reshape(keep)…)``.
+
+def slices(shape, axes) -> dict[tuple, list[int]]:
+    """Output index (reduced axes dropped) -> the flat positions 1.. of its slice, in order."""
+    red = reduced(shape, axes)
+    out: dict[tuple, list[int]] = {}
+    for a, e in enumerate(product(*(range(s) for s in shape)), 1):
+        out.setdefault(tuple(x for d, x in enumerate(e) if d not in red), []).append(a)
+    return out
+
+
+def slice_size(shape, axes) -> int:
+    size = 1
+    for d in reduced(shape, axes):
+        size *= shape[d]
+    return size
+
+
+def tensor_vjp(M, shape, axes, at: int = 0):
+    r"""VJP of LogSumExp over ``axes`` with a symbolic out_grad g, entry by entry.
+
+    .. math:: \frac{\partial}{\partial Z_e} \sum_o g_o f_o(Z)
+              = g_{o(e)} \exp\big(Z_e - f_{o(e)}(Z)\big)
+
+    ``f_o`` is the stable form of slice ``o`` with its maximum (unique) at the
+    slice's ``at``-th entry, for every slice at once; ``o(e)`` is the output
+    entry ``e`` reduces into, which is where the course code's
+    ``reshape(keep).broadcast_to(Z.shape)`` reads ``g`` and ``f`` for ``e``.
+    Returns ``[(name, lhs, rhs), …]``.
+
+    Each entry's row involves only its own slice's ``f`` (no other ``f_o``
+    contains ``Z_e``), so running ``at = 0 … slice_size − 1`` covers every
+    combination of maximum positions across slices.
     """
-    ndim = len(shape)
-    red = tuple(range(ndim)) if axes is None else tuple(axes)
-    entries = list(product(*(range(s) for s in shape)))
-    flat = {e: a + 1 for a, e in enumerate(entries)}  # Z_e is variable z{flat[e]}
-    outs = list(product(*(range(s) for d, s in enumerate(shape) if d not in red)))
-
-    def out_of(e):  # the output an entry reduces into (keepdims index, squeezed)
-        return tuple(x for d, x in enumerate(e) if d not in red)
-
-    slices = {o: [flat[e] for e in entries if out_of(e) == o] for o in outs}
-    f = {o: M.f_stable_over(s[0], s) for o, s in slices.items()}
+    parts = slices(shape, axes)
+    outs = list(parts)
+    f = {o: M.f_stable_over(s[at], s) for o, s in parts.items()}
     g = {o: M.const(M.plain[a]) for a, o in enumerate(outs)}
     loss = M.sum(lambda o: g[o] * f[o], over=outs)
+    entries = list(product(*(range(s) for s in shape)))
+    of = {a: o for o, s in parts.items() for a in s}
     rows = []
-    for e in entries:
-        o = out_of(e)  # keep-shaped g and f broadcast: entry e reads them at out_of(e)
-        rhs = g[o] * M.exp(M.z(flat[e]) - f[o])
-        rows.append((f"Z{list(e)}", M.d(loss, flat[e]), rhs))
+    for flat, e in enumerate(entries, 1):
+        o = of[flat]
+        rows.append((f"Z{list(e)}", M.d(loss, flat), g[o] * M.exp(M.z(flat) - f[o])))
     return rows
 
 
@@ -167,57 +192,97 @@ def tensor_vjp(M, shape, axes):
 _F = r"f = \log\sum_{i=1}^n e^{z_i - \max z} + \max z"
 _P = r"\frac{e^{\hat z_j}}{\sum_i e^{\hat z_i}}"
 
+# what the rows assume rather than prove
+_UNIQUE = ("z_k is the unique maximum, so max z = z_k near z and f = log Σ exp(z_i − z_k) + z_k "
+           "there (the note's step ∂z_k/∂z_j = 0 or 1); SymPy differentiates that smooth form")
+_CHAIN = ("the one-sided chain rule ∂±f/∂z_j = ∂g/∂z_j + ∂g/∂m · ∂±max z/∂z_j with "
+          "∂±max z/∂z_j ∈ {0, 1} (g smooth, max z Lipschitz); SymPy proves the rest for both "
+          "values and every m")
+_BRANCH = ("at z_j = z_k = max z, f(z + t·e_j) is the stable form with max at j for t > 0 and "
+           "the one with max at k for t < 0; SymPy differentiates both and evaluates them on the "
+           "tie")
+_TENSOR = ("each reduced slice has a unique maximum, at any one of its entries (every position "
+           "is run); broadcasting reads g and f at the output an entry reduces into; out_grad "
+           "is symbolic")
+
 THEOREMS: tuple[Theorem, ...] = (
-    Theorem("shift", "shift identity", shift, ((),), "every real m",
+    Theorem("shift", "shift identity", shift, ((),), "m ∈ ℝ",
             "notation: f = log Σ exp(z_i − max z) + max z equals the plain log Σ exp(z_i)",
-            (r"\log\sum_i e^{z_i - m} + m = \log\sum_i e^{z_i} \quad (m \in \mathbb{R})",)),
-    Theorem("grad-non-max", "non-max case", grad_non_max, (NON_MAX,),
-            "j ≠ k, max at k", "非最大情况推导 (z_j ≠ z_k): the whole chain",
-            (_F, r"\frac{\partial f}{\partial z_j} = " + _P + r" \quad (j \ne k,\ z_k = \max z)")),
-    Theorem("grad-max", "max case", grad_max, (MAX,), "j = k, max at k",
+            (r"\log\sum_i e^{z_i - m} + m = \log\sum_i e^{z_i} \quad (m \in \mathbb{R})",),
+            model=""),
+    Theorem("grad-non-max", "non-max case", grad_non_max, (NON_MAX,), "j ≠ k",
+            "非最大情况推导 (z_j ≠ z_k): the whole chain",
+            (_F, r"\frac{\partial f}{\partial z_j} = " + _P + r" \quad (j \ne k,\ z_k = \max z)"),
+            model=_UNIQUE),
+    Theorem("grad-max", "max case", grad_max, (MAX,), "j = k",
             "最大情况推导 (z_j = z_k): ∂f/∂z_k = 1 − Σ_{i≠k}…/Σ… = exp(ẑ_k)/Σ exp(ẑ_i)",
             (_F, r"\frac{\partial f}{\partial z_k} = 1 - \frac{\sum_{i\ne k} e^{\hat z_i}}"
-             r"{\sum_i e^{\hat z_i}} = \frac{e^{\hat z_k}}{\sum_i e^{\hat z_i}}",)),
-    Theorem("ties", "ties: one-sided derivatives", ties, (MAX, NON_MAX),
-            "tied max, both sides",
+             r"{\sum_i e^{\hat z_i}} = \frac{e^{\hat z_k}}{\sum_i e^{\hat z_i}}",),
+            model=_UNIQUE),
+    Theorem("ties", "ties: one-sided derivatives", ties, (MAX, NON_MAX), "tied max",
             "the step ∂z_k/∂z_j = 1 (max case) or 0 (non-max case) of both derivations: it "
             "holds only where the max is unique. At a tie ∂⁺max/∂z_j = 1 and ∂⁻max/∂z_j = 0 "
             "for a tied j, yet both one-sided derivatives of f equal softmax_j, because "
             "∂g/∂m = 0 (the non-smooth parts cancel)",
             (r"g(z,m) = \log\sum_i e^{z_i-m} + m,\quad f(z) = g(z, \max z)",
              r"\partial^{\pm}_j f = \frac{\partial g}{\partial z_j}\Big|_{m=\max z} + "
-             r"\frac{\partial g}{\partial m}\, \partial^{\pm}_j \max z,\quad "
-             r"\partial^{\pm}_j \max z \in \{0, 1\}",
+             r"\frac{\partial g}{\partial m}\, \partial^{\pm}_j \max z,",
+             r"\qquad \partial^{\pm}_j \max z \in \{0, 1\}",
              r"\frac{\partial g}{\partial m} = 0 \ \Rightarrow\ \partial^{+}_j f = "
-             r"\partial^{-}_j f = \frac{e^{z_j - m}}{\sum_i e^{z_i - m}} = " + _P)),
+             r"\partial^{-}_j f = \frac{e^{z_j - m}}{\sum_i e^{z_i - m}} = " + _P),
+            model=_CHAIN),
     Theorem("ties-direct", "ties: one-sided derivatives, directly", ties_direct, (NON_MAX,),
-            "z_j = z_k = max z, right and left",
+            "z_j = z_k = max",
             "the note's two formulas read as one-sided derivatives at a tie: the max case "
             "(max at j) from the right, the non-max case (max at k) from the left",
             (r"\partial^{+}_j f = \frac{\partial}{\partial z_j}\Big(\log\sum_i e^{z_i - z_j}"
-             r" + z_j\Big) = \frac{\partial}{\partial z_j}\Big(\log\sum_i e^{z_i - z_k} + z_k"
+             r" + z_j\Big)",
+             r"\qquad = \frac{\partial}{\partial z_j}\Big(\log\sum_i e^{z_i - z_k} + z_k"
              r"\Big) = \partial^{-}_j f = " + _P,),
-            tie=("j", "k")),
-    Theorem("exp-form", "softmax = exp(z − f)", exp_form, (NON_MAX, MAX),
-            "j ≠ k and j = k", "代码实现: exp(ẑ_j)/Σ exp(ẑ_i) = exp(z_j − f)",
-            (_P + r" = \exp\Big(z_j - \log\sum_i e^{\hat z_i} - z_k\Big) = e^{z_j - f}",)),
+            tie=("j", "k"), model=_BRANCH),
+    Theorem("exp-form", "softmax = exp(z − f)", exp_form, (NON_MAX, MAX), "j ≠ k, j = k",
+            "代码实现: exp(ẑ_j)/Σ exp(ẑ_i) = exp(z_j − f)",
+            (_P + r" = \exp\Big(z_j - \log\sum_i e^{\hat z_i} - z_k\Big) = e^{z_j - f}",),
+            model=_UNIQUE),
     Theorem("hessian", "Hessian", hessian,
             (("k", "k", "k"), ("j", "j", "k"), ("k", "j", "k"), ("j", "k", "k"),
              ("j", "l", "k")),
-            "all (a, b), max at k", "beyond the note: second derivatives",
+            "all a, b", "beyond the note: second derivatives",
             (r"\frac{\partial^2 f}{\partial z_a \partial z_b} = p_a\delta_{ab} - p_a p_b,\quad "
-             r"p = \operatorname{softmax}(z)",)),
-    Theorem("softmax-sum", "Σ p = 1", softmax_sums_to_one, (("k",),), "max at k",
+             r"p = \operatorname{softmax}(z)",),
+            model=_UNIQUE),
+    Theorem("softmax-sum", "Σ p = 1", softmax_sums_to_one, (("k",),), "Σ over a",
             "beyond the note: the gradient sums to 1",
-            (r"\sum_a p_a = 1",)),
+            (r"\sum_a p_a = 1",), model=_UNIQUE),
     Theorem("hessian-ones", "H·1 = 0", hessian_annihilates_ones, (("k", "k"), ("j", "k")),
-            "rows a = k, a ≠ k", "beyond the note: f(z + c·1) = f(z) + c",
-            (r"\sum_b \frac{\partial^2 f}{\partial z_a\partial z_b} = 0",)),
-    Theorem("tensor", "tensor form with axes", tensor_vjp, (), "all axes, None",
+            "a = k, a ≠ k",
+            "beyond the note: f(z + c·1) = f(z) + c; the sum Σ_b ∂/∂z_b written out",
+            (r"\sum_b \frac{\partial^2 f}{\partial z_a\partial z_b} = 0",),
+            model=_UNIQUE),
+    Theorem("tensor", "tensor form with axes", tensor_vjp, (), "all axes choices",
             "代码实现: gradient(out_grad, node) with axes",
             (r"\bar Z = \operatorname{broadcast}(\bar f_{\text{keepdims}}) \odot "
              r"\exp\big(Z - \operatorname{broadcast}(f_{\text{keepdims}})\big)",),
-            kind="tensor", symbolic=False),
+            kind="tensor", symbolic=False, model=_TENSOR),
 )
+
+
+def case_label(th: Theorem, pattern) -> str:
+    """A case pattern in the claim's own argument names: ``("j", "k")`` -> ``j ≠ k``.
+
+    Equal letters are one index (``a = b``); two groups are different
+    (``a = b ≠ k``); three or more are pairwise different.
+    """
+    names = list(inspect.signature(th.claim).parameters)[1:len(pattern) + 1]
+    groups: dict[str, list[str]] = {}
+    for name, letter in zip(names, pattern, strict=True):
+        groups.setdefault(letter, []).append(name)
+    parts = [" = ".join(g) for g in groups.values()]
+    if len(names) < 2:
+        return ""
+    if len(parts) <= 2:
+        return " ≠ ".join(parts)
+    return ", ".join(parts) + " pairwise different"
+
 
 BY_NAME = {t.name: t for t in THEOREMS}

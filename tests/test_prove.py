@@ -27,8 +27,10 @@ def test_every_theorem_is_proved_for_symbolic_and_concrete_n(report):
                  "hessian"):
         assert (name, "symbolic") in rows, name
     assert ("grad-max", "1..5") in rows and ("grad-non-max", "2..5") in rows
-    assert {r.name for r in report.results if r.group == prove.TENSOR} == {
-        "tensor (2, 3)", "tensor (1, 2, 3)", "tensor (2, 2, 2)"}
+    assert {(r.name, r.info["n"]) for r in report.results if r.group == prove.TENSOR} == {
+        ("tensor", "2×3"), ("tensor", "1×2×3"), ("tensor", "2×2×2")}
+    assert all("every max position" in r.detail for r in report.results
+               if r.group == prove.TENSOR)
     assert all(r.verdict == "proved" for r in report.results)
     assert set(report.meta["time_per_n"]) == {"1", "2", "3", "4", "5"}
     assert any(x.startswith("ties — which step of the note: the step ∂z_k/∂z_j = 1")
@@ -136,9 +138,9 @@ def test_a_claim_that_breaks_index_symmetry_is_caught_by_the_all_tuples_guard():
 
 
 def test_a_wrong_tensor_gradient_is_refuted():
-    def doubled(M, shape, axes):  # out_grad · exp(Z − f) counted twice
-        return [(name, lhs, rhs + rhs) for name, lhs, rhs in BY_NAME["tensor"].claim(M, shape,
-                                                                                    axes)]
+    def doubled(M, shape, axes, at):  # out_grad · exp(Z − f) counted twice
+        return [(name, lhs, rhs + rhs)
+                for name, lhs, rhs in BY_NAME["tensor"].claim(M, shape, axes, at)]
 
     th = dataclasses.replace(BY_NAME["tensor"], claim=doubled)
     rep = prove.run(max_n=1, table=(th,))
@@ -148,6 +150,67 @@ def test_a_wrong_tensor_gradient_is_refuted():
         assert r.verdict == "refuted" and ce["entry"].startswith("Z[") and "axes" in ce
         assert len(ce["Z_flat"]) == math.prod(ce["shape"])
         assert ce["rhs"] == pytest.approx(2 * ce["lhs"], rel=1e-12) and ce["lhs"] != 0
+
+
+def test_a_tensor_claim_right_only_with_the_max_first_in_each_slice_is_refuted():
+    """The max of a slice is run at every entry, not only the first one."""
+    from lsecheck.theorems import slices
+
+    def first_only(M, shape, axes, at):  # adds g at the max entry, takes it off the first
+        rows = BY_NAME["tensor"].claim(M, shape, axes, at)
+        fix = {}
+        for a, part in enumerate(slices(shape, axes).values()):
+            g = M.const(M.plain[a])
+            fix[part[at]] = fix.get(part[at], 0) + 1
+            fix[part[0]] = fix.get(part[0], 0) - 1
+            fix.setdefault(("g", part[at]), g)
+            fix.setdefault(("g", part[0]), g)
+        return [(name, lhs, rhs + fix[e] * fix[("g", e)] if fix.get(e) else rhs)
+                for e, (name, lhs, rhs) in enumerate(rows, 1)]
+
+    th = dataclasses.replace(BY_NAME["tensor"], claim=first_only)
+    rep = prove.run(max_n=1, table=(th,))
+    assert rep.verdict == "refuted"
+    for r in rep.results:
+        ce = r.counterexample
+        assert r.verdict == "refuted" and ce["max_at"] > 0, r.detail
+        zs = ce["Z_flat"]  # the counterexample really has each slice's max at max_at
+        for part in slices(tuple(ce["shape"]), _axes(ce["axes"])).values():
+            top = max(zs[p - 1] for p in part)
+            assert [zs[p - 1] for p in part].count(top) == 1
+            assert zs[part[ce["max_at"]] - 1] == top
+        assert abs(ce["lhs"] - ce["rhs"]) > 1e-6
+
+
+def _axes(text):
+    return None if text == "None" else tuple(int(x) for x in text.strip("(),").split(",") if x)
+
+
+def test_the_output_says_what_each_row_assumes():
+    rep = prove.run(max_n=2)
+    text = " ".join(rep.notes)
+    for th in THEOREMS:
+        row = next(r for r in rep.results if r.name == th.name)
+        assert row.info.get("model", "") == th.model
+        if th.model:
+            assert th.name in text
+    assert "one-sided chain rule" in BY_NAME["ties"].model and "every position" in \
+        BY_NAME["tensor"].model
+    assert "for every n at once" in text and "every tuple for n ≤ 3" in text
+    sym = [r for r in rep.results if r.info["n"] == "symbolic"]
+    assert {r.detail for r in sym} >= {"every n ≥ 1", "every n ≥ 2", "every n ≥ 3"}
+
+
+def test_handout_lines_are_left_aligned_and_deltas_of_different_indices_are_dropped():
+    rep = prove.run(names=["hessian"], max_n=3)
+    row = next(r for r in rep.results if r.info["n"] == "symbolic")
+    assert all(x.startswith("&") for x in row.latex)
+    case = row.latex.index(r"&\text{SymPy, symbolic } n\ ((a, b) = (j, l),\ "
+                           r"j, l, k\text{ pairwise different}):")
+    chain = row.latex[case + 1:]
+    assert chain and not any(r"\delta_{j l}" in x for x in chain)
+    concrete = next(r for r in rep.results if r.info["n"] != "symbolic")
+    assert concrete.latex == ()  # the statement is printed once, with the symbolic row
 
 
 def test_a_tiny_timeout_is_undecided_never_a_hang():
@@ -169,6 +232,9 @@ def test_run_checks_its_arguments():
             prove.run(max_n=bad)
     with pytest.raises(LseError, match="unknown theorem 'nope'"):
         prove.run(names=["nope"])
+    for bad in (0, -1.0, float("nan"), float("inf"), "5"):
+        with pytest.raises(LseError, match="--timeout"):
+            prove.run(max_n=1, timeout=bad)
 
 
 def test_max_n_smaller_than_a_case_needs_is_skipped_not_proved():
@@ -187,7 +253,9 @@ def test_cli_json_schema_and_exit_code(capsys):
     assert obj["command"] == "prove" and obj["counts"]["proved"] == len(obj["results"])
     for r in obj["results"]:
         assert {"name", "verdict", "case", "n", "seconds", "step"} <= set(r)
-        if r["n"] not in ("symbolic",) and not r["n"].startswith("shape"):
+        if r["group"] == prove.TENSOR:
+            assert r["n"] == "×".join(map(str, r["shape"])) and "model" in r
+        elif r["n"] != "symbolic":
             assert r["n_to"] == 3 and 1 <= r["n_from"] <= 3
     assert obj["meta"]["max_n"] == 3 and set(obj["meta"]["time_per_n"]) == {"1", "2", "3"}
 

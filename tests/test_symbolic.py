@@ -127,3 +127,15 @@ def test_exact_counterexample_respects_the_maximum_and_reports_both_sides():
     assert zs[2] == max(zs) and zs.count(zs[2]) == 1
     p = math.exp(zs[2]) / sum(math.exp(v) for v in zs)
     assert ce["lhs"] == pytest.approx(p) and ce["rhs"] == pytest.approx(1 - p)
+
+
+def test_d_ones_is_the_literal_sum_over_b_of_the_z_derivatives():
+    """Σ_b ∂/∂z_b, not a directional derivative that would also move the shift m."""
+    M = Sym()
+    assert zero_test(M.d_ones(z[j] ** 2) - 2 * z[j]).verdict is True
+    x = sp.exp(z[j] - s.m)
+    assert zero_test(M.d_ones(x) - x).verdict is True  # d/dt x(z + t·1, m + t) would be 0
+    assert M.d_ones(x).has(sp.Sum)
+    E = Exact(3)
+    y = E.exp(E.z(2) - E.m)
+    assert E.is_zero(E.d_ones(y) - y) is True and E.is_zero(E.d_ones(y)) is False

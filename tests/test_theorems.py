@@ -7,7 +7,16 @@ import mpmath as mp
 import pytest
 
 from lsecheck.symbolic import Exact
-from lsecheck.theorems import BY_NAME, SHAPES, THEOREMS, axes_choices, tensor_vjp
+from lsecheck.theorems import (
+    BY_NAME,
+    SHAPES,
+    THEOREMS,
+    axes_choices,
+    case_label,
+    slice_size,
+    slices,
+    tensor_vjp,
+)
 
 SCALAR = [t for t in THEOREMS if t.kind == "scalar"]
 
@@ -80,25 +89,39 @@ def test_the_gradient_claim_matches_a_central_difference_of_the_stable_f():
 
 @pytest.mark.parametrize("shape", SHAPES)
 def test_tensor_vjp_rows_match_numpy_logsumexp_gradient(shape):
-    """The exact VJP rows, evaluated, against numpy: g_broadcast * exp(Z - lse)."""
+    """The exact VJP rows, evaluated, against numpy: g_broadcast * exp(Z - lse),
+    with each slice's maximum at every position in turn."""
     import numpy as np
 
     for axes in axes_choices(len(shape)):
         size = int(np.prod(shape))
         red = tuple(range(len(shape))) if axes is None else axes
-        outs = size // int(np.prod([shape[d] for d in red]))
-        E = Exact(size, names=[f"z{a}" for a in range(1, size + 1)],
-                  plain=[f"g{a}" for a in range(1, outs + 1)])
-        rows = tensor_vjp(E, shape, axes)
-        rng = np.random.default_rng(0)
-        Z = rng.uniform(-2, 0.5, size=shape)
-        # the claim assumes each reduced slice has its max at its first entry
-        first = tuple(slice(0, 1) if d in red else slice(None) for d in range(len(shape)))
-        Z[first] = 1.0
-        g = np.array([float(v) for v in E._plain_values()]).reshape(
-            [s for d, s in enumerate(shape) if d not in red])
-        lse = np.log(np.exp(Z).sum(axis=red, keepdims=True))
-        want = np.expand_dims(g, red) * np.exp(Z - lse)
-        point = [mp.mpf(float(x)) for x in Z.ravel()]
-        for (_, lhs, _rhs), e in zip(rows, product(*(range(s) for s in shape)), strict=True):
-            assert float(E.value(lhs, point)) == pytest.approx(want[e], rel=1e-12), (axes, e)
+        parts = slices(shape, axes)
+        assert sorted(a for p in parts.values() for a in p) == list(range(1, size + 1))
+        assert {len(p) for p in parts.values()} == {slice_size(shape, axes)}
+        for at in range(slice_size(shape, axes)):
+            E = Exact(size, names=[f"z{a}" for a in range(1, size + 1)],
+                      plain=[f"g{a}" for a in range(1, len(parts) + 1)])
+            rows = tensor_vjp(E, shape, axes, at)
+            rng = np.random.default_rng(at)
+            flat = rng.uniform(-2, 0.5, size=size)
+            for p in parts.values():
+                flat[p[at] - 1] = 1.0  # the claim's case: each slice's max at its at-th entry
+            Z = flat.reshape(shape)
+            g = np.array([float(v) for v in E._plain_values()]).reshape(
+                [s for d, s in enumerate(shape) if d not in red])
+            lse = np.log(np.exp(Z).sum(axis=red, keepdims=True))
+            want = np.expand_dims(g, red) * np.exp(Z - lse)
+            point = [mp.mpf(float(x)) for x in flat]
+            for (_, lhs, _rhs), e in zip(rows, product(*(range(s) for s in shape)), strict=True):
+                assert float(E.value(lhs, point)) == pytest.approx(want[e], rel=1e-12), (axes, e)
+
+
+def test_case_labels_use_the_claims_own_argument_names():
+    want = {"grad-non-max": ["j ≠ k"], "grad-max": ["j = k"], "shift": [""],
+            "softmax-sum": [""], "hessian-ones": ["a = k", "a ≠ k"],
+            "hessian": ["a = b = k", "a = b ≠ k", "a = k ≠ b", "a ≠ b = k",
+                        "a, b, k pairwise different"]}
+    for name, labels in want.items():
+        th = BY_NAME[name]
+        assert [case_label(th, p) for p in th.patterns] == labels, name
