@@ -204,13 +204,16 @@ def precision_section() -> Section:
         r"about $\log_2|f|$ bits are lost. $z_j - \max z$ is exact (Sterbenz), so the "
         r"softmax form keeps every bit. At $z = 10^{15} + (0,1,2,3)$: exact "
         f"softmax = ({', '.join(_num(t, 6) for t in truth)}), "
-        f"$e^{{z-f}}$ = ({', '.join(_num(t, 6) for t in via_f)}).",
+        f"$e^{{z-f}}$ = ({', '.join(_num(t, 6) for t in via_f)}). The table gives each "
+        r"form's largest relative error over the entries, in units of $\varepsilon$ ($2^{-52}$), "
+        "and its bits lost.",
         (Step(r"e^{z_j - f}", FLAGGED if worst_f > LOSSY_BITS else PASSED,
               f"up to {worst_f:.0f} bits lost (≈ log2|f|)", "numeric"),
          Step(r"e^{z_j - \max z} \big/ \sum_i e^{z_i - \max z}",
               PASSED if worst_s <= 3 else FAILED, f"at most {worst_s:.0f} bits lost", "numeric")),
-        Table(("z", "log2|f|", "exp(z − f): max rel. error", "bits lost",
-               "exp(z − max)/Σ: max rel. error", "bits lost"), tuple(rows)),
+        # short headers: the table fits an 80-column terminal and a LaTeX page
+        Table(("z", "log2|f|", "exp(z − f)", "bits lost", "exp(z − max)/Σ", "bits lost"),
+              tuple(rows)),
     )
 
 
@@ -236,7 +239,7 @@ def tensor_section(prover: Callable[[tuple[str, ...]], tuple[Step, ...]]) -> Sec
     code = (
         "shape = [1 if i in axes else Z.shape[i] for i in range(Z.ndim)]   # "
         f"{shape}\n"
-        "grad = out_grad.reshape(shape) * np.exp(Z - f.reshape(shape))   # broadcast to Z.shape"
+        "grad = out_grad.reshape(shape) * np.exp(Z - f.reshape(shape))   # broadcasts"
     )
     numeric = Step(r"\bar Z_{rc} = \bar f_r\, e^{Z_{rc} - f_r}",
                    PASSED if bits <= 3 else FAILED,

@@ -220,13 +220,13 @@ def render(w, con=None, pause=None) -> None:
     con.print(Text(w.title, style="bold"), Text(f"  ({w.source})", style="dim"))
     for sec in w.sections:
         if pause is not None and not pause():
-            return
+            return _stopped(w, con, base, sec.title)
         con.print(Rule(Text(sec.title, style="bold cyan"), align="left"))
         if sec.text:
             con.print(escape(prose(sec.text)))
         for st in sec.steps:
             if pause is not None and not pause():
-                return
+                return _stopped(w, con, base, sec.title)
             con.print(_step_grid(st, base))
         if sec.table is not None:
             table = Table(show_edge=False, pad_edge=False, box=None, header_style="bold")
@@ -241,6 +241,23 @@ def render(w, con=None, pause=None) -> None:
         con.print()
     for note in w.notes:
         con.print(Text(note, style="dim"))
+    _summary(w, con, base)
+
+
+def _stopped(w, con, base, where: str) -> None:
+    """q under --step: say where, and still give the verdict of the whole walkthrough
+    (everything was checked before the first pause; the exit code is that verdict)."""
+    from rich.text import Text
+
+    con.print()
+    con.print(Text(f"stopped at '{where}'; every step was checked before the first pause",
+                   style="dim"))
+    _summary(w, con, base)
+
+
+def _summary(w, con, base) -> None:
+    from rich.text import Text
+
     report = w.report()
     counts = ", ".join(f"{n} {v}" for v, n in report.counts().items())
     kind = {"verified": "ok", "refuted": "bad", "undecided": "open"}[report.verdict]
@@ -326,11 +343,15 @@ def _tex_prose(text: str) -> str:
                    for p in parts)
 
 
+TEX_GEOMETRY = r"\usepackage[margin=2.2cm]{geometry}"
+
+
 def to_latex(w) -> str:
     from lsecheck.demo import verdict_kind
 
     mark = TEX_MARK
     out = [*TEX_PREAMBLE,
+           TEX_GEOMETRY,  # the code and the numeric tables are ~80 characters wide
            r"\begin{document}", rf"\section*{{{tex_escape(w.title)}}}",
            rf"Source: \texttt{{{tex_escape(w.source)}}}"]
     for sec in w.sections:
@@ -357,8 +378,8 @@ def to_latex(w) -> str:
             out += [" & ".join(tex_escape(c) for c in row) + r" \\" for row in sec.table.rows]
             out += [r"\end{tabular}", r"\end{center}"]
         if sec.code:
-            out += [r"\begin{verbatim}", sec.code, r"\end{verbatim}"]
-    out += [tex_escape(n) + r"\par" for n in w.notes]
+            out += [r"{\small", r"\begin{verbatim}", sec.code, r"\end{verbatim}", "}"]
+    out += [r"\noindent " + tex_escape(n) + r"\par" for n in w.notes]
     out.append(r"\end{document}")
     return "\n".join(out) + "\n"
 

@@ -175,7 +175,10 @@ def test_step_mode_pauses_and_q_stops(note):
     wr.render(note, console(file=buf), pause=pause)
     out = buf.getvalue()
     assert len(calls) == 5
-    assert "Definitions" in out and "The non-max case" not in out and "demo:" not in out
+    assert "Definitions" in out and "The non-max case" not in out
+    # stopping still gives the verdict that the exit code reports, and says where it stopped
+    assert "stopped at 'Definitions'" in out
+    assert out.rstrip().splitlines()[-1].startswith(f"demo: {note.report().verdict} (")
 
 
 def test_markdown_and_latex_handouts(note, tmp_path):
@@ -187,6 +190,21 @@ def test_markdown_and_latex_handouts(note, tmp_path):
     assert tex.count(r"\[") == tex.count(r"\]") >= 30
     body = re.sub(r"\\begin\{verbatim\}.*?\\end\{verbatim\}", "", tex, flags=re.S)
     assert body.count("{") - body.count(r"\{") == body.count("}") - body.count(r"\}")
+
+
+def test_latex_handout_compiles_with_pdflatex_and_nothing_sticks_out(note, tmp_path):
+    """The handout as a teacher prints it: pdflatex accepts it, and no line (the course
+    code, the numeric tables) runs into the margin."""
+    exe = shutil.which("pdflatex")
+    if exe is None:
+        pytest.skip("pdflatex not installed (texlive)")
+    wr.write(note, tmp_path / "h.tex")
+    run = subprocess.run([exe, "-interaction=nonstopmode", "-halt-on-error", "h.tex"],
+                         cwd=tmp_path, capture_output=True, timeout=120)
+    log = (tmp_path / "h.log").read_text(encoding="latin-1")
+    assert run.returncode == 0, log[-2000:]
+    assert (tmp_path / "h.pdf").stat().st_size > 10_000
+    assert "Overfull \\hbox" not in log, re.findall(r"Overfull.*", log)
 
 
 @pytest.mark.parametrize("name,words", [("h.docx", "unknown format"),

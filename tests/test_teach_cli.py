@@ -110,6 +110,7 @@ def test_demo_exports(runner, tmp_path, suffix):
 
 @pytest.mark.parametrize("args,words", [
     (["--step"], ["--step", "needs a terminal"]),
+    (["--step", "--json"], ["--step", "--json"]),
     (["--export", "h.docx"], ["--export", "unknown format '.docx'"]),
     (["--export", "no-such-dir/h.html"], ["--export", "does not exist"]),
     (["--export", "/proc/h.md"], ["--export", "cannot write"]),
@@ -162,6 +163,7 @@ def test_demo_step_in_a_terminal_goes_on_with_enter_and_stops_with_q():
         seen += _read_until(leader, b"\x00never", 5)
         assert proc.wait(timeout=20) == 0
         assert b"The non-max case" not in seen  # stopped before it
+        assert b"stopped at 'Definitions'" in seen and b"demo: verified" in seen
     finally:
         if proc.poll() is None:
             proc.kill()

@@ -178,6 +178,11 @@ def demo(file, step, export, mathjax, max_n, as_json):
     exp(z − f) loses precision) and the tensor form with axes. FILE: any
     derivation (.toml, or a Markdown note) in its place.
     """
+    if step and as_json:
+        from lsecheck.errors import LseError
+
+        raise LseError("--step: pauses the terminal walkthrough, which --json replaces; "
+                       "use one or the other")
     if step and not (sys.stdin.isatty() and sys.stdout.isatty()):
         from lsecheck.errors import LseError
 
