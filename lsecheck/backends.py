@@ -139,8 +139,10 @@ class Jax(Backend):
 def _persistent_cache(jax) -> None:
     """Keep JAX's compiled kernels on disk: ~0.1–0.2 s a shape the first time, ~0 after.
 
-    In ``$LSECHECK_JAX_CACHE`` or ``~/.cache/lsecheck/jax``; ``LSECHECK_JAX_CACHE=off``
-    disables it, and a cache directory the user configured for JAX is kept.
+    In ``$LSECHECK_JAX_CACHE``, else ``$XDG_CACHE_HOME/lsecheck/jax`` (``~/.cache`` when
+    unset); ``LSECHECK_JAX_CACHE=off`` disables it, and a cache directory the user
+    configured for JAX is kept.  A directory that cannot be made or written leaves
+    the cache off, silently: compiling again is the only cost.
     """
     import os
 
@@ -154,6 +156,8 @@ def _persistent_cache(jax) -> None:
         os.makedirs(where, exist_ok=True)
     except OSError:
         return  # read-only home: compile every time
+    if not os.access(where, os.W_OK | os.X_OK):
+        return
     jax.config.update("jax_compilation_cache_dir", where)
     jax.config.update("jax_persistent_cache_min_compile_time_secs", 0)
     jax.config.update("jax_persistent_cache_min_entry_size_bytes", 0)

@@ -66,3 +66,46 @@ def test_missing_framework_is_one_line_with_the_install(monkeypatch):
     assert not b.available()
     with pytest.raises(LseError, match=r"pip install 'lsecheck\[torch\]'"):
         b.load()
+
+
+class _FakeJax:
+    """Just the ``jax.config`` that ``_persistent_cache`` touches (no JAX import needed)."""
+
+    class config:  # noqa: N801 - mirrors jax.config
+        jax_compilation_cache_dir = None
+        set: dict = {}
+
+        @classmethod
+        def update(cls, key, value):
+            cls.set[key] = value
+
+    def __init__(self):
+        self.config.set = {}
+
+
+def test_jax_cache_follows_xdg_cache_home(tmp_path, monkeypatch):
+    monkeypatch.delenv("LSECHECK_JAX_CACHE", raising=False)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    jax = _FakeJax()
+    B._persistent_cache(jax)
+    where = tmp_path / "xdg" / "lsecheck" / "jax"
+    assert where.is_dir() and jax.config.set["jax_compilation_cache_dir"] == str(where)
+
+
+def test_jax_cache_off_or_unwritable_is_silent(tmp_path, monkeypatch, capsys):
+    monkeypatch.delenv("LSECHECK_JAX_CACHE", raising=False)
+    blocker = tmp_path / "a_file"
+    blocker.write_text("not a directory")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(blocker))  # makedirs fails under a file
+    jax = _FakeJax()
+    B._persistent_cache(jax)
+    assert jax.config.set == {}
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "ro"))  # exists but not writable
+    monkeypatch.setattr("os.access", lambda path, mode: False)  # root may write anywhere
+    B._persistent_cache(jax)
+    assert jax.config.set == {}
+    monkeypatch.undo()
+    monkeypatch.setenv("LSECHECK_JAX_CACHE", "off")
+    B._persistent_cache(jax)
+    assert jax.config.set == {}
+    assert capsys.readouterr() == ("", "")
