@@ -37,8 +37,8 @@ SCALES = {"scale 1": 1.0, "scale 1e300": 1e300}
 OFFSETS = {"|z| ≈ 1e4": 1e4, "|z| ≈ 1e8": 1e8, "|z| ≈ 1e15": 1e15, "−1e8 + N": -1e8}
 ORDINARY = ("scale 1", "ties")
 LARGE = ("|z| ≈ 1e4", "|z| ≈ 1e8", "|z| ≈ 1e15", "−1e8 + N", "scale 1e300")
-EDGE = ("−inf entries", "all −inf slice", "+inf entries", "nan entry", "1e308 ties",
-        "empty reduction")
+EDGE = ("−inf entries", "all −inf slice", "one +inf entry", "+inf entries", "nan entry",
+        "1e308 ties", "empty reduction")
 KINDS = ORDINARY + LARGE + EDGE
 
 MAX_ENTRIES_ORACLE = 200_000  # the mpmath oracle costs ~7 µs an entry
@@ -252,6 +252,9 @@ def _values(kind: str, shape, ax, dtype, rng) -> np.ndarray | None:
     pattern = {
         "−inf entries": {i: -np.inf for i in range(0, len(slots), 2)},
         "all −inf slice": {i: -np.inf for i in range(len(slots))},
+        # one +inf: its share tends to 1 on every path (a true limit); two: the split
+        # between them depends on the path (see lsecheck.numeric.admissible)
+        "one +inf entry": {len(slots) - 1: np.inf},
         "+inf entries": {0: np.inf, len(slots) - 1: np.inf},
         "nan entry": {len(slots) // 2: np.nan},
         # [big, big, 0, …]: e^(z − f) gives [1, 1, 0] (sums to 2)
