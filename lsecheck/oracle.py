@@ -14,9 +14,10 @@ every exponential, the sum, the log and the quotients are rounded to ``prec``
 
 Edge cases have the semantics of :mod:`lsecheck.reference` (its module
 docstring gives the reasons): ties share equally; −inf entries get 0; an all
-−inf slice has f = −inf and the uniform gradient; +inf entries share the whole
-mass and f = +inf; a nan makes the whole slice nan; an empty slice has
-f = −inf.
+−inf slice has f = −inf and the uniform gradient (a convention: no value is
+limit-independent there); +inf entries share the whole mass evenly (the split
+among several is a convention too) and f = +inf; a nan makes the whole slice
+nan; an empty slice has f = −inf.
 
 One shortcut, harmless for every float format: an entry with
 :math:`z_i - m < -C` (:math:`C = \max(800, (\text{prec}+64)\ln 2)`) gets the

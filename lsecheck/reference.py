@@ -32,10 +32,14 @@ ties at the max       as usual                equal entries get equal shares: th
                                               formula is symmetric, no subgradient
                                               choice is needed (f is smooth)
 some −inf entries     as if they were absent  0 there: :math:`e^{-\infty} = 0`
-all entries −inf      −inf (log 0)            uniform :math:`1/n`: every entry is
-                                              tied at the maximum (see below)
-some +inf entries     +inf                    the +inf entries share the whole mass
-                                              equally, finite entries get 0
+all entries −inf      −inf (log 0)            uniform :math:`1/n`, a convention:
+                                              no limit-independent value exists
+                                              (see below)
+one +inf entry        +inf                    1 there, 0 elsewhere: the limit on
+                                              every path
+several +inf entries  +inf                    0 on the finite entries (every path);
+                                              :math:`1/c` on the :math:`c` infinite
+                                              ones, a convention (see below)
 any nan               nan                     nan on the whole slice (the sum, hence
                                               every share, depends on the nan)
 empty slice           −inf (empty sum is 0)   empty (nothing to differentiate)
@@ -44,15 +48,24 @@ empty slice           −inf (empty sum is 0)   empty (nothing to differentiate)
 size-1 reduced axes   z                       1 (exactly: :math:`e^0/e^0`)
 ==================== ======================= ====================================
 
-Infinite maxima are limits.  With some entries :math:`+\infty`, put
-:math:`z_i = t` for those entries and let :math:`t \to \infty`: the softmax
-tends to :math:`1/c` on the :math:`c` infinite entries and to 0 elsewhere
-(PyTorch and JAX return nan there: pytorch#49724, jax#6811).  With every
-entry :math:`-\infty` the limit depends on the path; we take the one that
-keeps the entries tied (:math:`z = -t\mathbf{1}`, softmax :math:`1/n` for
-every :math:`t`), the same rule as for :math:`+\infty`: *the mass goes to the
-entries equal to the maximum, split evenly among ties.*  The shares of every
-slice therefore sum to 1 (except nan slices).
+Infinite maxima are limits, and only part of them is limit-independent.
+With entries :math:`T` at :math:`+\infty` and the others finite, any path
+:math:`z_T \to \infty` gives the finite entries the share 0 and :math:`T` the
+whole mass 1: with one infinite entry the gradient there is 1 whatever the
+path (PyTorch and JAX return nan: pytorch#49724, jax#6811).  How the mass
+splits *among* several infinite entries depends on the path:
+:math:`z_T = \log p + t\mathbf 1` gives :math:`p`, for any probability vector
+:math:`p`.  With every entry :math:`-\infty`, :math:`f = -\infty` and the same
+holds for the whole slice: along :math:`z = \log p - t\mathbf 1` the softmax is
+:math:`p` for every :math:`t` (the softmax is shift-invariant), so every point
+of the probability simplex is a limit and the gradient has no value
+independent of the path.  nan ("undefined", PyTorch's and JAX's answer) is
+as defensible as any number.  We return the limit along the path that keeps
+the tied entries tied (:math:`z = c\mathbf 1 - t\mathbf 1`, softmax :math:`1/n`
+for every :math:`t`): *the mass goes to the entries equal to the maximum,
+split evenly among ties* — one rule for ±inf, which keeps every slice's shares
+summing to 1 (except nan slices).  ``lsecheck numeric`` accepts nan or any
+shares summing to 1 there (:func:`lsecheck.numeric.admissible`).
 
 Performance: the work is done in row blocks of the ``(kept, reduced)``
 matrix, 1 MiB each (half a 2 MiB L2 cache), so that subtract / exp / sum / scale
