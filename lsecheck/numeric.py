@@ -52,6 +52,13 @@ ORACLE_PREC = 128  # bits: 2^-75 of a float64 ulp; ~15 % cheaper than the librar
 FD_MAX_MAG = 1e12  # beyond this the step h is a few ulps of z: fd is not checkable
 RANK = {PASSED: 0, SKIPPED: -1, FLAGGED: 1, ERROR: 2, FAILED: 3}
 COLUMNS = ("cases", "abs err", "rel err", "ulps", "fwd ulps", "bits lost")
+NARROW = ("cases", "abs err", "rel err", "ulps")  # the table's columns below 100 columns
+NOT_RUN = "not run"  # a call after the impl's time-out
+LIMIT_NOTE = ("all −inf slice, +inf ties: f = ∓inf and the gradient has no limit-independent "
+              "value (along z = log p ∓ t·1 the shares tend to any probability vector p); "
+              "lsecheck gives the tied entries 1/n each (the path keeping them tied), and "
+              "nan or any shares summing to 1 are accepted there (torch's and JAX's nan is no "
+              "deviation)")
 
 
 # ---------------------------------------------------------------- subjects
@@ -64,11 +71,12 @@ class Impl:
     gradient: Callable
     timeout: float = T.CALL_TIMEOUT
     hung: str = ""  # set after a call ran past the time limit: later calls are not made
+    hung_on: object = None  # the case of that call
 
     def call(self, which: str, *args):
         """``(value, problem)``: the call's result, or None and a one-line reason."""
         if self.hung:
-            return None, f"not run: {self.hung}"
+            return None, f"{NOT_RUN}: {self.hung}"
         fn = self.forward if which == "forward" else self.gradient
         out = io.StringIO()
         try:
@@ -167,6 +175,8 @@ def run_impl(impl: Impl, case: Case) -> Output:
         if not why:
             v, why = _conform("gradient", v, case, case.shape)
     out.f, out.v, out.problem = f, v, why
+    if why and why == impl.hung and impl.hung_on is None:
+        impl.hung_on = case
     out.seconds = time.perf_counter() - t0
     return out
 
@@ -265,7 +275,7 @@ def _limits(case: Case, scale):
     """(tight, loose) normwise gradient bounds for each slice (keepdims shape)."""
     e, lk = T.eps(case.dtype), math.log2(max(case.K, 1))
     tight = T.GRAD_TIGHT * e * (1 + lk)
-    loose = np.minimum(T.GRAD_LOOSE * e * (scale + lk), T.GRAD_CAP)
+    loose = np.minimum(np.maximum(T.GRAD_LOOSE * e * (scale + lk), T.GRAD_FLOOR), T.GRAD_CAP)
     return np.full_like(scale, tight), loose
 
 
@@ -297,9 +307,10 @@ def _diff(a, b):
 def compare(case: Case, out: Output, truth: Truth, strict: bool = False) -> Measure:
     """Errors of ``out`` against ``truth`` and the verdict (see the module docstring)."""
     soft = FLAGGED if case.edge and not strict else FAILED
+    if out.problem.startswith(NOT_RUN) or "limit" in out.problem:  # one row says it
+        return Measure(SKIPPED, out.problem, checked=False)
     if out.problem:
-        hard = ERROR if ("raised" in out.problem or "not run" in out.problem
-                         or "past" in out.problem) else FAILED
+        hard = ERROR if ("raised" in out.problem or "past" in out.problem) else FAILED
         return Measure(FLAGGED if case.edge and not strict else hard, out.problem,
                        math.inf, math.inf, None, math.inf, None, ulps=None)
     e = T.eps(case.dtype)
@@ -313,7 +324,7 @@ def compare(case: Case, out: Output, truth: Truth, strict: bool = False) -> Meas
         ulps = np.where(df == 0, 0, np.where(np.isfinite(sp), df / sp, np.inf))
     fwd_bad = df > T.FWD * e * fscale + truth.fwd_allow
     # gradient, normwise per slice
-    dv = _diff(out.v, truth.V)
+    dv = np.where(admissible(case, out.v), 0, _diff(out.v, truth.V))
     with np.errstate(all="ignore"):
         vmax = np.max(np.abs(truth.V), axis=case.ax, keepdims=True, initial=0)
         vmax = np.where(np.isfinite(vmax), vmax, 0)
@@ -329,12 +340,12 @@ def compare(case: Case, out: Output, truth: Truth, strict: bool = False) -> Meas
     lk = math.log2(max(case.K, 1))
     with np.errstate(all="ignore"):
         zf = np.where(np.isfinite(case.z), np.abs(case.z.astype(np.float64)), 0)
-        elim = T.ELEM * e * (2 + zf + np.abs(np.nan_to_num(
-            np.asarray(truth.F, np.float64), posinf=0, neginf=0)).reshape(kd) + lk)
+        elim = np.maximum(T.ELEM * e * (2 + zf + np.abs(np.nan_to_num(
+            np.asarray(truth.F, np.float64), posinf=0, neginf=0)).reshape(kd) + lk), T.GRAD_FLOOR)
         erel = np.where(big, dv / np.where(big, np.abs(truth.V), 1), 0)
     elem_bad = erel > elim + (np.asarray(truth.rel_allow) * 4 if np.any(truth.rel_allow) else 0)
     m = Measure(PASSED)
-    m.ulps = _floats_between(out.v, truth.V, case.dtype)
+    m.ulps = _floats_between(np.where(dv == 0, truth.V, out.v), truth.V, case.dtype)
     m.abs_err = float(np.max(dv, initial=0))
     m.rel_err = float(np.max(rel, initial=0))
     m.fwd_ulps = float(np.max(ulps, initial=0))
@@ -347,20 +358,24 @@ def compare(case: Case, out: Output, truth: Truth, strict: bool = False) -> Meas
         i = _argmax(np.where(fwd_bad, df, -1))
         got = np.asarray(out.f).reshape(kd)[i]
         want = np.asarray(truth.F, np.float64).reshape(kd)[i]
-        off = f"off by {float(df[i]):.3g}" if np.isfinite(df[i]) else "wrong"
-        problems.append(f"forward {off}: {float(got):.17g} where {float(want):.17g} "
-                        f"(output index {_idx(i, case, kd)})")
+        off = f"off by {float(df[i]):.3g}" if np.isfinite(df[i]) else \
+            f"{float(got):.6g} where {float(want):.6g}"
+        problems.append(f"forward {off} at output index {_idx(i, case, kd)}")
     if np.any(rel_bad) or np.any(elem_bad):
         i = _argmax(np.where(big | ~np.isfinite(dv), erel, 0) if np.any(elem_bad) else dv)
         got, want = np.asarray(out.v)[i], np.asarray(truth.V, np.float64)[i]
-        what = (f"gradient off by {m.rel_err:.3g} relative ({_eps(m.grad_eps)})"
-                if np.any(rel_bad) else f"gradient entry off by {float(erel[i]):.3g} relative")
-        problems.append(f"{what}: {float(got):.17g} where {float(want):.17g} at index {i}")
+        if not np.isfinite(got):
+            what = f"gradient {float(got):g} where {float(want):.6g}"
+        elif np.any(rel_bad):
+            what = f"gradient off by {m.rel_err:.3g} relative ({_eps(m.grad_eps)})"
+        else:
+            what = f"gradient entry off by {float(erel[i]):.3g} relative"
+        problems.append(f"{what} at index {i}")
     if problems:
         m.verdict = soft
         m.detail = "; ".join(problems)
-        if _nonfinite(out) and np.all(np.isfinite(truth.V)):
-            m.detail = "nan/inf where the answer is finite; " + m.detail
+        if _nonfinite_where_finite(out, truth, dv):
+            m.detail = "nan/inf where the answer is finite: " + m.detail
     elif np.any(rel_flag):
         m.verdict = FAILED if strict else FLAGGED
         m.detail = f"precision loss: {m.bits_lost:.1f} bits ({_eps(m.grad_eps)})"
@@ -392,8 +407,54 @@ def _eps(x: float) -> str:
     return f"{x:.3g} eps" if math.isfinite(x) else "inf"
 
 
-def _nonfinite(out: Output) -> bool:
-    return not (np.all(np.isfinite(out.f)) and np.all(np.isfinite(out.v)))
+def _nonfinite_where_finite(out: Output, truth: Truth, dv) -> bool:
+    """Whether ``out`` has nan/inf where the truth is finite (and the entry is not admissible)."""
+    with np.errstate(all="ignore"):
+        v = np.asarray(out.v, np.float64)
+        f = np.asarray(out.f, np.float64).reshape(np.shape(truth.F))
+        return bool(np.any(~np.isfinite(v) & np.isfinite(np.asarray(truth.V, np.float64))
+                           & (dv > 0))
+                    or np.any(~np.isfinite(f) & np.isfinite(np.asarray(truth.F, np.float64))))
+
+
+def admissible(case: Case, v) -> np.ndarray:
+    r"""Entries of the VJP ``v`` whose deviation from lsecheck's answer is admissible:
+    the split among ties at an infinite maximum, which has no limit-independent value.
+
+    A slice whose maximum :math:`m` is :math:`\pm\infty`, reached by :math:`c \ge 2`
+    entries :math:`T` (every entry of an all −inf slice; the +inf entries of a slice
+    with several of them), has no gradient at :math:`z` itself: along
+    :math:`z_T = \log p - t\mathbf 1` (or :math:`+ t`), :math:`t \to \infty`, the
+    softmax on :math:`T` tends to any probability vector :math:`p` we like
+    (entries off :math:`T` tend to 0 on every path, which is *not* excused).  So on
+    :math:`T` any :math:`\bar f\,p` with :math:`p \ge 0`, :math:`\sum_T p = 1`, or
+    nan on all of :math:`T` ("undefined", PyTorch's and JAX's answer), is accepted;
+    lsecheck's own answer is the uniform :math:`1/c` (the tie-keeping path).
+    """
+    z = np.asarray(case.z, np.float64)
+    ax = case.ax
+    ok = np.zeros(z.shape, dtype=bool)
+    if z.size == 0 or not ax or case.K < 2:
+        return ok
+    v = np.asarray(v, np.float64)
+    kd = tuple(1 if i in ax else n for i, n in enumerate(z.shape))
+    with np.errstate(all="ignore"):
+        m = np.max(z, axis=ax, keepdims=True)
+        tied = (z == m) & np.isinf(m)
+        c = np.sum(tied, axis=ax, keepdims=True)
+        slices = (c >= 2) & ~np.any(np.isnan(z), axis=ax, keepdims=True)
+        if not np.any(slices):
+            return ok
+        g = np.asarray(case.g, np.float64).reshape(kd)
+        p = np.where(tied, v / np.where(g == 0, 1, g), 0)
+        tol = 8 * T.eps(case.dtype) * c
+        all_nan = np.all(np.where(tied, np.isnan(v), True), axis=ax, keepdims=True)
+        simplex = (np.all(np.where(tied, np.isfinite(p) & (p >= -tol), True), axis=ax,
+                          keepdims=True)
+                   & (np.abs(np.sum(p, axis=ax, keepdims=True) - 1) <= tol))
+        zero = np.all(np.where(tied, v == 0, True), axis=ax, keepdims=True)
+        good = slices & (all_nan | np.where(g == 0, zero, simplex))
+    return tied & good
 
 
 @dataclass
@@ -448,7 +509,8 @@ def fd_measure(case: Case, out: Output, fd: FD | None, strict: bool = False) -> 
         return Measure(SKIPPED, "not checkable: non-finite, empty or |z| ≥ 1e12", checked=False)
     v = np.asarray(out.v, np.float64)
     ed = T.eps(case.dtype)
-    loose = min(T.GRAD_LOOSE * ed * (1 + fd.fmag + math.log2(max(case.K, 1))), T.GRAD_CAP)
+    loose = min(max(T.GRAD_LOOSE * ed * (1 + fd.fmag + math.log2(max(case.K, 1))),
+                    T.GRAD_FLOOR), T.GRAD_CAP)
     worst = Measure(PASSED, fwd_ulps=None, bits_lost=None, ulps=None)
     for u, d1, est in fd.dirs:
         with np.errstate(all="ignore"):
@@ -621,11 +683,13 @@ def shrink(impl: Impl, case: Case, fails: Callable[[Case], bool], budget: float 
 def _candidates(c: Case):
     z, ax = c.z, c.ax
     axes_t = c.impl_axes if c.impl_axes is not None else None
-    for d in range(z.ndim):  # shorter along one axis (halve, then 1)
+    for d in range(z.ndim):  # shorter along one axis: 1, half, one less (either end)
         n = z.shape[d]
-        for k in sorted({n // 2, 1}, reverse=True):
+        for k in sorted({1, n // 2, n - 1}):
             if 0 < k < n:
                 yield c.with_values(np.take(z, range(k), axis=d), g=None)
+        if n > 1:
+            yield c.with_values(np.take(z, range(1, n), axis=d), g=None)
     for d in range(z.ndim):  # drop a size-1 axis
         if z.shape[d] == 1 and z.ndim > 1:
             if c.axes is None:
@@ -639,6 +703,8 @@ def _candidates(c: Case):
     if c.dtype != "float64":
         yield c.with_values(z.astype(np.float64), dtype="float64",
                             g=c.g.astype(np.float64))
+    if np.all(np.isfinite(z)) and np.any(z != 0):  # the simplest numbers
+        yield c.with_values(np.zeros_like(z), g=c.g)
     for digits in (1, 0):  # simpler numbers
         with np.errstate(all="ignore"):
             r = np.round(z, digits)
@@ -650,7 +716,7 @@ def _candidates(c: Case):
 
 def counterexample(impl: Impl, case: Case, p: Plan, strict: bool) -> dict:
     """The facts of one failing case: input, expected, got, and who disagrees by how much."""
-    out = run_impl(impl, case)
+    out = run_impl(impl, case) if not impl.hung else Output(problem=impl.hung)
     ce = {"case": case.describe(), "shape": case.shape,
           "axes": repr(case.impl_axes),
           "dtype": case.dtype, "z": _show(case.z), "out_grad": _show(case.g)}
@@ -705,30 +771,49 @@ def check(cases: list[Case], refs=REFS, impl: Impl | None = None, strict: bool =
     keys = sorted(keys, key=lambda k: (_ref_order(k[1]), k[2] != COURSE))
     for s, r, grp, kind in keys:
         row = rows[(s, r, grp, kind)]
-        if not row.checked and r != "oracle":
-            continue  # fd or a framework that cannot be compared there: said in the notes
-        name = kind if impl is not None else f"{s}: {kind}"
+        if not row.checked and (r != "oracle" or (impl is not None and impl.hung)):
+            continue  # not comparable there, or not run after a time-out: said in the notes
+        name = kind
         subject = "impl" if impl is not None else s
         info = {"cases": row.cases if row.checked == row.cases else f"{row.checked}/{row.cases}",
                 "abs err": row.abs_err, "rel err": row.rel_err, "ulps": row.ulps,
                 "fwd ulps": row.fwd_ulps,
                 "bits lost": None if row.bits_lost is None else round(row.bits_lost, 1)}
-        group = f"{subject} vs {r} · {grp}" if impl is not None else f"vs {r} · {grp}"
+        group = f"{subject} vs {r} · {grp}"
         results.append(Result(name, row.verdict, group=group, detail=row.detail, info=info))
     notes = _framework_notes(rows, p)
-    if impl is not None:
+    if impl is not None and impl.hung:
+        results.append(_timed_out(impl, rows, p))
+    elif impl is not None:
         results += _shrunk(impl, rows, p, strict)
-    notes.append("tolerances: " + "; ".join(f"{k}: {v}" for k, v in T.table()))
+    tol = dict(T.table())
+    if impl is not None:
+        tol["time limit per call"] = f"{impl.timeout:g} s"
+    notes.append("tolerances: " + "; ".join(f"{k}: {v}" for k, v in tol.items()))
     notes.append(f"{len(cases)} cases (seed {seed}), {len(p.subjects)} subject(s), references "
                  f"{', '.join(p.refs) or 'none'}; {elapsed:.2f} s")
-    title = f"LogSumExp gradient: {impl.name}" if impl else "LogSumExp gradient: lsecheck " \
-        "reference and frameworks"
+    title = f"LogSumExp gradient of {impl.name}" if impl else "LogSumExp gradient"
     meta = {"seed": seed, "cases": len(cases), "refs": list(p.refs), "strict": strict,
             "oracle_bits": ORACLE_PREC,
             "missing": {n: i for n, i in p.missing}, "seconds": round(elapsed, 3),
-            "tolerances": dict(T.table()), "groups": [COURSE, EXTENDED]}
+            "tolerances": tol, "groups": [COURSE, EXTENDED]}
     return Report("numeric", title, tuple(results), columns=COLUMNS, notes=tuple(notes),
                   meta=meta)
+
+
+def narrow(report: Report) -> Report:
+    """The report for a terminal under ~100 columns: the ``NARROW`` columns, and each
+    detail as a numbered footnote (``[1]``) printed in full under the tables."""
+    from dataclasses import replace
+
+    results, notes = [], []
+    for r in report.results:
+        if r.detail and not r.counterexample:
+            notes.append(f"[{len(notes) + 1}] {r.group}, {r.name}: {r.detail}")
+            r = replace(r, detail=f"[{len(notes)}]")
+        results.append(r)
+    return replace(report, results=tuple(results), columns=NARROW,
+                   notes=tuple(notes) + report.notes)
 
 
 def _ref_order(r: str) -> int:
@@ -748,6 +833,9 @@ def _framework_notes(rows, p: Plan) -> list[str]:
     if fw and (p.impl is not None or "oracle" not in p.refs):
         notes.append(f"{', '.join(fw)}: not compared at non-finite or empty inputs, where the "
                      "frameworks disagree with each other (the oracle decides there)")
+    kinds = {kind for (_, _, _, kind) in rows}
+    if kinds & {"all −inf slice", "+inf entries"}:
+        notes.append(LIMIT_NOTE)
     for s in p.subjects:
         if s in ("impl", "reference"):
             continue
@@ -761,12 +849,28 @@ def _framework_notes(rows, p: Plan) -> list[str]:
         nan = sorted({kind for kind, row in mine if kind in EDGE and "nan/inf" in row.detail},
                      key=EDGE.index)
         if nan:
-            notes.append(f"{s}: nan/inf gradient at {', '.join(nan)}, where lsecheck gives the "
-                         f"finite limit ({FRAMEWORK_NOTES.get(s, '')})")
+            notes.append(f"{s}: nan/inf gradient at {', '.join(nan)}, where the limit is the "
+                         f"same on every path ({FRAMEWORK_NOTES.get(s, '')})")
         for kind, row in mine:
             if kind in EDGE and "nan/inf" not in row.detail and row.detail:
                 notes.append(f"{s}: at {kind}, {row.detail}")
     return notes
+
+
+def _timed_out(impl: Impl, rows, p: Plan) -> Result:
+    """The one row of a time-out: on which case, and how many cases were not run after it."""
+    not_run = max(sum(row.cases - row.checked for (_, r, _, _), row in rows.items() if r == ref)
+                  for ref in p.refs)
+    case = impl.hung_on
+    ce = None
+    if case is not None:
+        ce = {"case": case.describe(), "shape": case.shape, "axes": repr(case.impl_axes),
+              "dtype": case.dtype, "z": _show(case.z), "out_grad": _show(case.g),
+              "got": impl.hung}
+    where = f" on {case.id} ({case.describe()})" if case is not None else ""
+    return Result("time limit", ERROR, group="impl",
+                  detail=f"{impl.hung}{where}; {max(not_run - 1, 0)} later case(s) not run: "
+                         "make it faster or raise --timeout", counterexample=ce)
 
 
 def _shrunk(impl: Impl, rows, p: Plan, strict: bool) -> list[Result]:

@@ -7,6 +7,14 @@ import click
 from lsecheck.cli.common import emit, json_option
 
 REF_NAMES = ("torch", "jax", "autograd", "scipy", "fd", "oracle")
+PROGRESS_MIN = 20  # cases: shorter sweeps get no progress bar
+NARROW_BELOW = 100  # terminal columns: below this the table drops fwd ulps and bits lost
+
+
+def show_progress(stdout, as_json: bool, n_cases: int) -> bool:
+    """A progress bar only for a person: a terminal, no --json, a sweep worth waiting for."""
+    isatty = getattr(stdout, "isatty", None)
+    return bool(isatty and isatty()) and not as_json and n_cases > PROGRESS_MIN
 
 
 def _refs(ctx, param, value):
@@ -81,8 +89,7 @@ def numeric(axes, shape, dtype, refs, impl, which, seed, strict, timeout, as_jso
                 "--axes 0, for the tuple (0,))" if which == "course" else "")
         raise LseError(f"--cases/--shape/--axes: no case left to check{hint}; widen the "
                        "selection")
-    show = sys.stdout.isatty() and not as_json and len(bank) > 20
-    if show:
+    if show_progress(sys.stdout, as_json, len(bank)):
         from rich.progress import Progress
 
         from lsecheck.render import console
@@ -92,6 +99,11 @@ def numeric(axes, shape, dtype, refs, impl, which, seed, strict, timeout, as_jso
             report = N.check(bank, refs, imp, strict, lambda k: bar.advance(task, k), seed)
     else:
         report = N.check(bank, refs, imp, strict, None, seed)
+    if not as_json:
+        from lsecheck.render import console
+
+        if console().width < NARROW_BELOW:  # every column and detail stays in --json
+            report = N.narrow(report)
     return emit(report, as_json)
 
 
