@@ -697,6 +697,9 @@ def check_derivation(d: Derivation, max_n: int = 6, timeout: float = 10.0) -> Re
         conds = _parse_conditions(ch.case, d.path, ch.line)
         results += check_chain(ch.name, ch.steps, conds, ctx, max_n, timeout, _group(ch),
                                ch.ties)
+    if results and all(r.verdict == NOT_CHECKABLE for r in results):  # no silent "verified"
+        raise LseError(f"{d.path}: no step could be checked ({len(results)} not checkable: "
+                       "prose, shorthand or relations); write the steps as expressions")
     notes = [ASSUMPTIONS, *d.notes]
     if any(ch.ties for ch in d.chains):
         notes.insert(1, TIES_NOTE)

@@ -43,6 +43,8 @@ def test_broken_derivations_refuted_at_the_right_step(name):
     first_bad = next(r for r in rep.results if r.verdict == REFUTED)
     assert (first_bad.name, first_bad.info["line"]) == BROKEN[name]
     assert all(r.verdict == PROVED for r in rep.results[:rep.results.index(first_bad)])
+    # one error, one cross: the steps after it are proved (carrying it, or back on track)
+    assert [r for r in rep.results if r.verdict != PROVED] == [first_bad]
     cex = first_bad.counterexample
     assert cex["line"] == BROKEN[name][1] and cex["n"] >= 1 and len(cex["z"]) == cex["n"]
     assert cex["previous step"] != cex["this step"]
@@ -164,6 +166,7 @@ BAD_INPUT = [  # (file name, content, words in the message); each: exit 2, no tr
     ("short.toml", "[[chain]]\nsteps = ['z_j']\n", "at least two steps"),
     ("latin.md", b"$$ z_j = \xe9 $$\n", "not UTF-8"),
     ("vector.md", "$$\nz + 1 = z_j\n$$\n", "a whole vector where a number is expected"),
+    ("prose.toml", "[[chain]]\nsteps = ['z_j', '\\text{so}']\n", "no step could be checked"),
 ]
 
 

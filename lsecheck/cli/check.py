@@ -25,11 +25,9 @@ def check(files, max_n, timeout, sidecar, as_json, export):
     compared with the previous checkable one: proved, refuted (with a
     counterexample), undecided, or not checkable (and bridged).
     """
-    from lsecheck.check import MAX_N_LIMIT, check_paths
+    from lsecheck.check import check_paths  # checks --max-n and --timeout
     from lsecheck.errors import LseError
 
-    if not 1 <= max_n <= MAX_N_LIMIT:
-        raise LseError(f"--max-n: must be a whole number from 1 to {MAX_N_LIMIT} (got {max_n})")
     if sidecar is not None and len(files) > 1:
         raise LseError("--sidecar: applies to one Markdown note; give one FILE with it")
     return emit(check_paths(files, max_n, timeout, sidecar), as_json, export)
