@@ -6,7 +6,7 @@ has one panel per (dtype, output): f on the left, ∇f on the right; the
 x-axis is the signed magnitude ±M (z ≈ −M on the left half, z ≈ +M on the
 right, the sweep's magnitudes evenly spaced), the y-axis the mean bits
 lost; one line a form, the frameworks dashed so that they can be seen lying
-on the formula they use, and a dotted guide log2 M, the predicted loss of
+on the formula they use, and a dotted guide log2|f|, the predicted loss of
 exp(z − f).
 """
 
@@ -68,6 +68,19 @@ def _pyplot():
     return plt
 
 
+def predicted(m: float, n: int, cap: float) -> float:
+    r"""Bits that ``exp(z − f)`` is predicted to lose at ``z = m + N(0, 1)`` of length n:
+
+    .. math::
+
+        \log_2 |f|, \qquad f \approx m + \ln n + \tfrac12
+
+    (:math:`E \log \sum_i e^{u_i} \approx \ln n + \sigma^2/2` for :math:`u_i \sim N(0, 1)`),
+    between 0 and ``cap``.  Not log2 |m|: at m = ±1, |f| is about ln n, not 1.
+    """
+    return min(max(math.log2(max(abs(m + math.log(n) + 0.5), 1e-300)), 0.0), cap)
+
+
 def plot(report: Report, path: str | Path, n: int | None = None) -> Path:
     """Draw ``report`` (from :func:`lsecheck.accuracy.run`) into ``path``; return the path.
 
@@ -114,9 +127,9 @@ def plot(report: Report, path: str | Path, n: int | None = None) -> Path:
                 cap = PRECISION.get(dt, 53) + 1
                 for sign in (-1, 1):
                     ax.plot([xs[sign, m] for m in mags],
-                            [min(max(math.log2(m), 0.0), cap) for m in mags],
+                            [predicted(sign * m, n, cap) for m in mags],
                             color="0.5", linestyle=":", linewidth=1.2,
-                            label="log2 M (predicted for exp(z − f))" if sign == 1 else None)
+                            label="log2|f| (predicted for exp(z − f))" if sign == 1 else None)
             ticks = sorted(xs.values())
             ax.set_xticks(ticks)
             ax.set_xticklabels([("−" if x < 0 else "") + magnitude_label(mags[abs(x) - 1])

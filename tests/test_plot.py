@@ -44,7 +44,7 @@ def test_plot_has_labelled_axes_and_a_legend_per_panel(report, tmp_path, monkeyp
     f_labels = [t.get_text() for t in axes[0].get_legend().get_texts()]
     g_labels = [t.get_text() for t in axes[1].get_legend().get_texts()]
     assert f_labels == ["naive", "stable"]
-    assert g_labels[:2] == ["exp(z − f)", "exp(z − max)/Σ"] and "log2 M" in g_labels[2]
+    assert g_labels[:2] == ["exp(z − f)", "exp(z − max)/Σ"] and "log2|f|" in g_labels[2]
     ticks = [t.get_text() for t in axes[0].get_xticklabels()]
     assert ticks == ["−1e300", "−1e4", "−1", "1", "1e4", "1e300"]
     plt.close(fig)
@@ -83,3 +83,16 @@ def test_missing_matplotlib_names_the_extra(report, tmp_path, monkeypatch):
     assert "pip install 'lsecheck[plot]'" in str(e.value)
     with pytest.raises(LseError, match=r"lsecheck\[plot\]"):
         plot._pyplot()
+
+
+def test_predicted_loss_is_log2_f_not_log2_m():
+    """At z ≈ ±1 with n = 128, |f| ≈ ln 128 ± 1: the guide must not drop to 0 there."""
+    import math
+
+    from lsecheck.plot import predicted
+
+    assert predicted(1.0, 128, 54) == pytest.approx(math.log2(1 + math.log(128) + 0.5))
+    assert predicted(-1.0, 128, 54) == pytest.approx(math.log2(-1 + math.log(128) + 0.5))
+    assert predicted(1e4, 8, 54) == pytest.approx(math.log2(1e4), abs=0.01)
+    assert predicted(1e300, 8, 54) == 54  # capped at the precision
+    assert predicted(-0.5, 1, 54) == 0.0  # f ≈ 0: nothing to lose, not −inf
