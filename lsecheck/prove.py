@@ -39,7 +39,7 @@ from lsecheck.theorems import (
     slices,
 )
 
-ALL_TUPLES_UP_TO = 3  # check every index tuple (not only representatives) for n <= this
+ALL_TUPLES_UP_TO = 4  # every index tuple for n <= this (3 letters and a free index)
 MAX_N_LIMIT = 512
 COLUMNS = ("case", "n", "seconds")
 SCALAR, TENSOR = "z ∈ ℝⁿ", "tensor form with axes"
@@ -340,7 +340,7 @@ def _symbolic_job(th: Theorem, timeout, latex):
             verdict, evidence, chains = _symbolic(th) if th.symbolic else (SKIPPED, [], [])
             lines = [x for p, c in chains for x in _latex_chain(th, p, c)] if latex else []
     except TimeLimit as e:
-        verdict, evidence, lines = UNDECIDED, [f"symbolic n: {e} (raise --timeout)"], []
+        verdict, evidence, lines = UNDECIDED, [f"{e} (raise --timeout)"], []
     except Exception as e:  # a claim SymPy cannot build or differentiate
         verdict, evidence, lines = ERROR, [f"symbolic n: {type(e).__name__}: {e}"], []
     return verdict, evidence, lines, time.perf_counter() - t0
@@ -369,8 +369,11 @@ def _concrete_job(scalar, max_n: int, timeout):
                 st.update(verdict=REFUTED, ce=r.counterexample, stop=True)
                 st["notes"].append(r.detail)
             except TimeLimit as e:
+                clean = st["verdict"] == PROVED and n_value > th.n_min
+                done = f"proved for n < {n_value}, " if clean else ""
                 st["verdict"] = _worse(st["verdict"], UNDECIDED)
-                st["notes"].append(f"n = {n_value}: {e} (raise --timeout); larger n not tried")
+                st["notes"].append(f"n = {n_value}: {e} (raise --timeout); {done}"
+                                   "larger n not tried")
                 st["stop"] = True
             except Exception as e:  # a claim that cannot be computed: say so, go on
                 st["verdict"] = _worse(st["verdict"], ERROR)

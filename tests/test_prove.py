@@ -137,6 +137,17 @@ def test_a_claim_that_breaks_index_symmetry_is_caught_by_the_all_tuples_guard():
     assert concrete.verdict == "refuted"
 
 
+def test_the_all_tuples_guard_reaches_n_4_where_an_index_is_free_of_every_letter():
+    def wrong_at_index_4(M, a, b, k):  # the Hessian, wrong only when a or b is index 4
+        lhs, rhs = BY_NAME["hessian"].claim(M, a, b, k)
+        return lhs, (rhs * 2 if 4 in (a, b) else rhs)
+
+    th = dataclasses.replace(BY_NAME["hessian"], name="asym4", claim=wrong_at_index_4)
+    rep = prove.run(max_n=6, table=(th,))
+    concrete = next(r for r in rep.results if r.info["n"] != "symbolic")
+    assert concrete.verdict == "refuted" and concrete.counterexample["n"] == 4
+
+
 def test_a_wrong_tensor_gradient_is_refuted():
     def doubled(M, shape, axes, at):  # out_grad · exp(Z − f) counted twice
         return [(name, lhs, rhs + rhs)
@@ -196,7 +207,8 @@ def test_the_output_says_what_each_row_assumes():
             assert th.name in text
     assert "one-sided chain rule" in BY_NAME["ties"].model and "every position" in \
         BY_NAME["tensor"].model
-    assert "for every n at once" in text and "every tuple for n ≤ 3" in text
+    assert "for every n at once" in text
+    assert f"every tuple for n ≤ {prove.ALL_TUPLES_UP_TO}" in text
     sym = [r for r in rep.results if r.info["n"] == "symbolic"]
     assert {r.detail for r in sym} >= {"every n ≥ 1", "every n ≥ 2", "every n ≥ 3"}
 
