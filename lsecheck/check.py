@@ -16,8 +16,12 @@ For one pair of steps ``a = b``:
    sums written out, the exact zero test again; where it fails, a
    high-precision search (mpmath, 50 digits) for ``z`` with ``a ≠ b``;
 4. verdict: ``proved`` (0 everywhere), ``refuted`` (a counterexample: ``n``,
-   ``z``, the indices, both sides), ``undecided`` (not reduced, and the random
-   points all agreed — the report says how many).
+   ``z``, the indices, both sides), ``undecided`` (not reduced, no point
+   differed — the report says how many agreed and how many could not be
+   evaluated).
+
+After a refuted step the chain is off track: a later step is compared first
+with the last step on track (:func:`check_chain`), so one error shows one ✗.
 
 Every SymPy computation runs under :func:`lsecheck.limits.time_limit`; past
 it the verdict is ``undecided``.  Permutation symmetry makes one placement of
@@ -42,6 +46,8 @@ from lsecheck.limits import TimeLimit, time_limit
 from lsecheck.results import NOT_CHECKABLE, PROVED, REFUTED, UNDECIDED, Report, Result
 
 DIGITS = 30  # digits of the two sides shown in a counterexample
+SPREAD = 3.0  # random entries (and declared symbols) lie in [-SPREAD, SPREAD] …
+GAP = (0.05, 1.5)  # … and the maximum z_k above the others by a random gap in this range
 MAX_N_LIMIT = 512
 COLUMNS = ("line", "col", "case", "ms")  # ms: milliseconds spent deciding the step
 TIES_NOTE = ("ties (chains with ties = true): an entry τ ≠ k has z_τ = z_k; max z is still z_k "
@@ -478,13 +484,14 @@ class Search:
 
 
 def _draw(nv: int, top, free, rng) -> dict:
-    """One random point: z_top the strict maximum (not always the same value), other
-    entries in [-3, 3], declared scalars and vector entries in [-3, 3] (3 decimals)."""
-    zs = [round(rng.uniform(-3, 3), 3) for _ in range(nv)]
+    """One random point (3 decimals): entries and declared symbols in [-SPREAD, SPREAD],
+    z_top the strict maximum by a gap in GAP (so the maximum is not always the same value)."""
+    zs = [round(rng.uniform(-SPREAD, SPREAD), 3) for _ in range(nv)]
     if top is not None:
-        zs[top - 1] = round(max(zs[:top - 1] + zs[top:] + [-3.0]) + rng.uniform(0.05, 1.5), 3)
+        rest = zs[:top - 1] + zs[top:] + [-SPREAD]
+        zs[top - 1] = round(max(rest) + rng.uniform(*GAP), 3)
     env = {symbolic.z[p]: sp.Rational(str(v)) for p, v in enumerate(zs, 1)}
-    env.update({s: sp.Rational(str(round(rng.uniform(-3, 3), 3))) for s in free})
+    env.update({s: sp.Rational(str(round(rng.uniform(-SPREAD, SPREAD), 3))) for s in free})
     return env
 
 
