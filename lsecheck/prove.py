@@ -237,7 +237,7 @@ def _model(n_value: int, cache: dict):
 def _tensor(th: Theorem, shape, timeout):
     """Every axes choice, every position of the slices' maximum, for one shape.
 
-    Returns (verdict, detail, counterexample).
+    Returns (verdict, detail, counterexample, runs decided).
     """
     from lsecheck.symbolic import Exact, NotExact
 
@@ -262,7 +262,7 @@ def _tensor(th: Theorem, shape, timeout):
                             ce = {"shape": list(shape), "axes": _axes_text(axes),
                                   "max_at": at, "entry": name, "Z_flat": ce.pop("z", None),
                                   **ce}
-                            return REFUTED, f"{where}: {name} differs", ce
+                            return REFUTED, f"{where}: {name} differs", ce, runs
                         if z is None:
                             undecided.append(f"{where}: {name} not reduced")
                 runs += 1
@@ -271,11 +271,11 @@ def _tensor(th: Theorem, shape, timeout):
             except NotExact as e:
                 undecided.append(f"{where}: {e}")
             except Exception as e:  # a claim that cannot be computed
-                return ERROR, f"{where}: {type(e).__name__}: {e}", None
+                return ERROR, f"{where}: {type(e).__name__}: {e}", None, runs
     if undecided:
         more = f"; {len(undecided) - 1} more runs undecided" if len(undecided) > 1 else ""
-        return UNDECIDED, undecided[0] + more, None
-    return PROVED, f"every max position ({runs} runs)", None
+        return UNDECIDED, undecided[0] + more, None, runs
+    return PROVED, "max at every entry", None, runs
 
 
 def _axes_text(axes) -> str:
@@ -313,14 +313,15 @@ def run(names=None, max_n: int = 8, timeout: float = DEFAULT_TIMEOUT,
         results += _scalar_results(th, sym_out[th.name], conc[th.name], max_n)
     tensor_times = {}
     for th in tensors:
-        for name, shape, verdict, detail, ce, dt in tensor_rows:
+        for name, shape, verdict, detail, ce, runs, dt in tensor_rows:
             if name != th.name:
                 continue
             tensor_times[str(shape)] = dt
             results.append(Result(
                 th.name, verdict, TENSOR, detail,
                 _info(th, "×".join(map(str, shape)), dt, shape=list(shape),
-                      case=f"all {len(axes_choices(len(shape)))} axes choices"),
+                      case=f"{len(axes_choices(len(shape)))} axes choices",
+                      runs=runs),
                 ce, _statement(th)))
 
     notes = _notes(chosen)
@@ -353,11 +354,12 @@ def _concrete_job(scalar, max_n: int, timeout):
             for t in scalar}
     cache: dict = {}
     for n_value in range(1, max_n + 1):
-        t_n = time.perf_counter()
+        t_n, ran = time.perf_counter(), False
         for th in scalar:
             st = conc[th.name]
             if n_value < th.n_min or st["stop"]:
                 continue
+            ran = True
             t0 = time.perf_counter()
             try:
                 with time_limit(timeout):
@@ -381,7 +383,8 @@ def _concrete_job(scalar, max_n: int, timeout):
                 st["stop"] = True
             st["time"] += time.perf_counter() - t0
         cache.pop(n_value, None)
-        per_n[n_value] = time.perf_counter() - t_n
+        if ran:  # n where every row had stopped (refuted, timed out) are not timed
+            per_n[n_value] = time.perf_counter() - t_n
     return per_n, conc
 
 
@@ -390,8 +393,8 @@ def _tensor_job(tensors, timeout):
     for th in tensors:
         for shape in SHAPES:
             t0 = time.perf_counter()
-            verdict, detail, ce = _tensor(th, shape, timeout)
-            out.append((th.name, shape, verdict, detail, ce, time.perf_counter() - t0))
+            verdict, detail, ce, runs = _tensor(th, shape, timeout)
+            out.append((th.name, shape, verdict, detail, ce, runs, time.perf_counter() - t0))
     return out
 
 

@@ -29,8 +29,9 @@ def test_every_theorem_is_proved_for_symbolic_and_concrete_n(report):
     assert ("grad-max", "1..5") in rows and ("grad-non-max", "2..5") in rows
     assert {(r.name, r.info["n"]) for r in report.results if r.group == prove.TENSOR} == {
         ("tensor", "2×3"), ("tensor", "1×2×3"), ("tensor", "2×2×2")}
-    assert all("every max position" in r.detail for r in report.results
-               if r.group == prove.TENSOR)
+    runs = {r.info["n"]: r.info["runs"] for r in report.results if r.group == prove.TENSOR}
+    assert runs == {"2×3": 2 + 3 + 6 + 6, "1×2×3": 1 + 2 + 3 + 2 + 3 + 6 + 6 + 6,
+                    "2×2×2": 2 + 2 + 2 + 4 + 4 + 4 + 8 + 8}  # Σ over axes of the slice size
     assert all(r.verdict == "proved" for r in report.results)
     assert set(report.meta["time_per_n"]) == {"1", "2", "3", "4", "5"}
     assert any(x.startswith("ties — which step of the note: the step ∂z_k/∂z_j = 1")
@@ -79,6 +80,8 @@ def test_a_wrong_claim_is_refuted_with_a_counterexample_that_violates_it(row, cl
     rep = prove.run(max_n=6, table=(th,))
     assert rep.verdict == "refuted" and rep.exit_code == 1
     assert all(r.verdict == "refuted" for r in rep.results)  # symbolic and concrete rows
+    # refuted at the first n: larger n are not run, and not shown as timed
+    assert list(rep.meta["time_per_n"]) == [str(rep.results[-1].counterexample["n"])]
     for r in rep.results:
         ce = r.counterexample
         zs, j, k = ce["z"], ce["j"], ce["k"]
