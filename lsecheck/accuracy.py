@@ -251,6 +251,12 @@ def run(
     live = [f for f in chosen if f.key not in unusable]
     blocks = [(dt, n, [(s, m) for s in SIGNS for m in magnitudes if fits(m, dt)])
               for dt in kinds for n in lengths]
+    blocks = [b for b in blocks if b[2]]  # a dtype none of the magnitudes fits: nothing to run
+    if not blocks:  # never a silent "nothing checked"
+        raise LseError(
+            f"--magnitudes: none fits {', '.join(d.name for d in kinds)} (largest float "
+            f"{max(float(np.finfo(d).max) for d in kinds):.4g}); choose smaller magnitudes "
+            "or another --dtype")
     entries = sum(n * samples * len(batches) for _, n, batches in blocks)
     if entries > MAX_ENTRIES:  # refuse a sweep that would run for minutes
         raise LseError(
@@ -365,7 +371,7 @@ def _row(label, group, mine: dict[str, Cell | None]) -> Result:
     lossy = [dt for dt in present if mine[dt].worst > FLAG_BITS and dt not in bad]
 
     def where(dts):  # short enough for an 80-column terminal
-        return "every dtype" if len(dts) > 1 and len(dts) == len(present) else ", ".join(dts)
+        return "every dtype" if len(dts) > 1 and len(dts) == len(mine) else ", ".join(dts)
 
     detail = "; ".join(part for part in (
         f"inf/NaN: {where(bad)}" if bad else "",

@@ -191,6 +191,7 @@ def test_report_table_json_and_sweep_shape():
     ({"lengths": (0,)}, "--lengths"),
     ({"samples": 0}, "--samples"),
     ({"samples": 10_000, "lengths": (1000,)}, "--samples/--lengths"),  # hours of mpmath
+    ({"dtypes": ("float16",), "magnitudes": (1e8,)}, "--magnitudes"),  # nothing would run
 ])
 def test_bad_arguments_name_the_culprit(kwargs, culprit):
     with pytest.raises(LseError) as e:
@@ -215,3 +216,10 @@ def test_default_sweep_table_fits_80_columns():
     # no cell folded onto a second line: every table row starts with a magnitude
     body = [ln for ln in text.splitlines() if ln.startswith("│")]
     assert all(ln.split("│")[1].strip() for ln in body), text
+
+
+def test_detail_says_every_dtype_only_when_no_column_is_missing():
+    rep = acc.run(forms=("exp-f",), magnitudes=(1e8,), lengths=(4,), samples=2)
+    (row,) = rep.results
+    assert row.info["float16"] is None  # 1e8 does not fit a float16
+    assert row.detail == ">8 bits: float64, float32"

@@ -51,6 +51,7 @@ def test_accuracy_json_and_plot(runner, tmp_path):
     (["--dtype", "float128"], ["--dtype", "float128"]),
     (["--magnitudes", "abc"], ["--magnitudes", "'abc' is not a number"]),
     (["--magnitudes", "0.5"], ["--magnitudes", "from 1 to 1e300"]),
+    (["--magnitudes", "1e8", "--dtype", "float16"], ["--magnitudes", "none fits float16"]),
     (["--magnitudes", ","], ["--magnitudes", "at least one"]),
     (["--lengths", "2.5"], ["--lengths", "whole number"]),
     (["--lengths", "0"], ["--lengths", "from 1"]),
