@@ -105,10 +105,13 @@ def parse_shape(text: str) -> tuple[int, ...]:
     if text in ("", "()", "scalar"):
         return ()
     out = []
-    for part in text.strip("()").split(","):
+    parts = text.strip("()").split(",")
+    for k, part in enumerate(parts):
         part = part.strip()
         if not part:
-            continue
+            if k == len(parts) - 1 and k:  # a trailing comma: "3," is (3,)
+                continue
+            raise LseError(f"--shape: {text!r} has an empty size; give sizes like --shape 3,4,5")
         try:
             n = int(part)
         except ValueError:
@@ -129,6 +132,9 @@ def parse_axes(text: str):
     if t in ("none", "all", ""):
         return None
     parts = [p.strip() for p in t.strip("()").split(",")]
+    if any(not p for p in parts[:-1]) or (len(parts) == 1 and not parts[0]):
+        raise LseError(f"--axes: {text!r} has an empty axis; give 'none' or integers like "
+                       "1, -1, 0,2")
     try:
         nums = tuple(int(p) for p in parts if p)
     except ValueError:

@@ -54,8 +54,9 @@ RANK = {PASSED: 0, SKIPPED: -1, FLAGGED: 1, ERROR: 2, FAILED: 3}
 COLUMNS = ("cases", "abs err", "rel err", "ulps", "fwd ulps", "bits lost")
 NARROW = ("cases", "abs err", "rel err", "ulps")  # the table's columns below 100 columns
 NOT_RUN = "not run"  # a call after the impl's time-out
-LIMIT_NOTE = ("all −inf slice, +inf ties: f = ∓inf and the gradient has no limit-independent "
-              "value (along z = log p ∓ t·1 the shares tend to any probability vector p); "
+LIMIT_NOTE = ("all −inf slice, +inf ties: f = −inf (+inf) and the gradient has no "
+              "limit-independent value (along z = log p − t·1 (+ t·1) the shares tend to any "
+              "probability vector p); "
               "lsecheck gives the tied entries 1/n each (the path keeping them tied), and "
               "nan or any shares summing to 1 are accepted there (torch's and JAX's nan is no "
               "deviation)")
@@ -109,7 +110,8 @@ def load_impl(target: str, timeout: float = T.CALL_TIMEOUT) -> Impl:
             if spec.endswith(".py") or "/" in spec or "\\" in spec:
                 path = Path(spec)
                 if not path.is_file():
-                    raise LseError(f"{where}: no such file {spec}; give an existing .py file "
+                    what = f"{spec} is a directory" if path.is_dir() else f"no such file {spec}"
+                    raise LseError(f"{where}: {what}; give an existing .py file "
                                    "or a module path")
                 mod_name = "lsecheck_impl_" + path.stem.replace("-", "_")
                 if str(path.parent.resolve()) not in sys.path:  # siblings import, as in a script
@@ -523,7 +525,7 @@ def fd_measure(case: Case, out: Output, fd: FD | None, strict: bool = False) -> 
             worst.grad_eps = rel / ed
             if not err <= tol:  # nan too
                 worst.verdict = FLAGGED if case.edge and not strict else FAILED
-                worst.detail = (f"⟨v, u⟩ = {jvp:.10g} but the difference quotient is {d1:.10g} "
+                worst.detail = (f"v·u = {jvp:.10g} but the difference quotient is {d1:.10g} "
                                 f"(h = {fd.h:.2g}, tolerance {tol:.2g})")
     return worst
 
@@ -792,8 +794,11 @@ def check(cases: list[Case], refs=REFS, impl: Impl | None = None, strict: bool =
     notes.append("tolerances: " + "; ".join(f"{k}: {v}" for k, v in tol.items()))
     notes.append(f"{len(cases)} cases (seed {seed}), {len(p.subjects)} subject(s), references "
                  f"{', '.join(p.refs) or 'none'}; {elapsed:.2f} s")
-    title = f"LogSumExp gradient of {impl.name}" if impl else "LogSumExp gradient"
+    short = Path(impl.name).name if impl and ("/" in impl.name or "\\" in impl.name) else \
+        (impl.name if impl else "")
+    title = f"LogSumExp gradient of {short}" if impl else "LogSumExp gradient"
     meta = {"seed": seed, "cases": len(cases), "refs": list(p.refs), "strict": strict,
+            "impl": impl.name if impl else None,
             "oracle_bits": ORACLE_PREC,
             "missing": {n: i for n, i in p.missing}, "seconds": round(elapsed, 3),
             "tolerances": tol, "groups": [COURSE, EXTENDED]}

@@ -114,6 +114,9 @@ def test_float64_computed_in_float32_fails_in_float64_only():
     (["--dtype", "float16"], "float16"),
     (["--impl", "no_such_module_xyz"], "import failed: no module named 'no_such_module_xyz'"),
     (["--impl", "missing_file.py"], "no such file missing_file.py"),
+    (["--impl", "/"], "--impl /: / is a directory"),
+    (["--shape", "3,,4"], "--shape: '3,,4' has an empty size"),
+    (["--shape", "3,4", "--axes", "0,,1"], "--axes: '0,,1' has an empty axis"),
     (["--impl", "lsecheck.reference:nothing"], "has no 'nothing'"),
 ])
 def test_bad_input_is_one_line_exit_2(args, needle, capsys):
@@ -433,3 +436,26 @@ def test_tables_fit_80_columns():
     assert small.columns == N.NARROW and "precision loss" in buf.getvalue()  # footnotes
     assert [r.detail for r in rep.results if r.detail] and \
         all(r.detail.startswith("[") for r in small.results if r.detail)
+
+
+@pytest.mark.parametrize("args", [
+    ["--impl", str(EX / "mistake_off_by_tiny.py"), *FAST],  # fd detail, counterexample
+    ["--impl", str(EX / "exp_z_minus_f.py"), "--ref", "oracle"],  # the ±inf limit note
+])
+def test_export_handouts_compile_with_pdflatex(args, tmp_path, capsys):
+    import shutil
+    import subprocess
+
+    tex, md = tmp_path / "numeric.tex", tmp_path / "numeric.md"
+    for path in (tex, md):
+        code, _, err = run_main(["numeric", *args, "--export", str(path)], capsys)
+        assert code in (0, 1) and f"wrote {path}" in err and path.stat().st_size
+    text = md.read_text()
+    assert "smallest failing case" in text or "no limit-independent" in text
+    assert "[1]" not in text and "— c0" in text  # whole details, not the terminal's footnotes
+    exe = shutil.which("pdflatex")
+    if exe is None:
+        pytest.skip("pdflatex not installed (texlive)")
+    run = subprocess.run([exe, "-interaction=nonstopmode", "-halt-on-error", tex.name],
+                         cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    assert run.returncode == 0, run.stdout[-2000:]

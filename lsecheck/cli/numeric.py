@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from lsecheck.cli.common import emit, json_option
+from lsecheck.cli.common import emit, export_option, json_option
 
 REF_NAMES = ("torch", "jax", "autograd", "scipy", "fd", "oracle")
 PROGRESS_MIN = 20  # cases: shorter sweeps get no progress bar
@@ -51,7 +51,8 @@ def _refs(ctx, param, value):
 @click.option("--timeout", type=click.FloatRange(min=0.01, max=3600), default=10.0,
               show_default=True, help="Seconds allowed for one call of --impl's functions.")
 @json_option
-def numeric(axes, shape, dtype, refs, impl, which, seed, strict, timeout, as_json):
+@export_option()
+def numeric(axes, shape, dtype, refs, impl, which, seed, strict, timeout, as_json, export):
     """Cross-check the LogSumExp gradient numerically, or check your implementation.
 
     Without --impl: the lsecheck reference and the installed frameworks against an
@@ -67,7 +68,10 @@ def numeric(axes, shape, dtype, refs, impl, which, seed, strict, timeout, as_jso
     from lsecheck import numeric as N
 
     shp = C.parse_shape(shape) if shape is not None else None
-    axes_list = [C.parse_axes(a) for a in axes]
+    axes_list = []
+    for a in map(C.parse_axes, axes):  # a repeated form would only repeat its cases
+        if a not in axes_list:
+            axes_list.append(a)
     if shp is not None or axes_list:
         from lsecheck.reference import normalize_axes
 
@@ -99,12 +103,21 @@ def numeric(axes, shape, dtype, refs, impl, which, seed, strict, timeout, as_jso
             report = N.check(bank, refs, imp, strict, lambda k: bar.advance(task, k), seed)
     else:
         report = N.check(bank, refs, imp, strict, None, seed)
+    shown = report
     if not as_json:
         from lsecheck.render import console
 
         if console().width < NARROW_BELOW:  # every column and detail stays in --json
-            report = N.narrow(report)
-    return emit(report, as_json)
+            shown = N.narrow(report)
+    if shown is report:
+        return emit(report, as_json, export)
+    code = emit(shown, as_json)
+    if export is not None:  # the handout gets the whole report, not the terminal's cut
+        from lsecheck import export as ex
+
+        ex.write(report, export)
+        click.echo(f"wrote {export}", err=True)
+    return code
 
 
 COMMANDS = (numeric,)
