@@ -530,7 +530,8 @@ class LogRat:
     __radd__ = __add__
 
     def __neg__(self):
-        return self * -1
+        return LogRat(self.M, -self.r, tuple((-c, a) for c, a in self.logs),
+                      tuple((v, -c) for v, c in self.lin))
 
     def __sub__(self, o):
         return self + (-self._lift(o))
@@ -689,6 +690,8 @@ class Exact:
         wv = self.w[v]
 
         def dz(fr):
+            if fr.num.degree(wv) <= 0 and all(b.degree(wv) <= 0 for b, _ in fr.den):
+                return self.zero  # free of w_v (most coefficients): skip the quotient rule
             return fr.diff(wv) * Frac(wv)
 
         r = dz(x.r)
