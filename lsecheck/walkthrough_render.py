@@ -381,7 +381,22 @@ def to_latex(w) -> str:
             out += [r"{\small", r"\begin{verbatim}", sec.code, r"\end{verbatim}", "}"]
     out += [r"\noindent " + tex_escape(n) + r"\par" for n in w.notes]
     out.append(r"\end{document}")
-    return "\n".join(out) + "\n"
+    text = "\n".join(out) + "\n"
+    if has_cjk(text):
+        text = TEX_CJK_NOTE + "\n" + text
+    return text
+
+
+# pdflatex has no CJK fonts: say so at the top of the file (and on stderr, in the CLI)
+TEX_CJK_NOTE = ("% This handout contains CJK text: pdflatex cannot typeset it. Compile with "
+                "xelatex (\\usepackage{xeCJK}) or lualatex (\\usepackage{luatexja}).")
+
+
+def has_cjk(text: str) -> bool:
+    """Whether ``text`` has CJK ideographs, kana or hangul (U+2E80 to U+D7AF, U+F900 to
+    U+FAFF, U+FF00 to U+FFEF)."""
+    return any("\u2e80" <= ch <= "\ud7af" or "\uf900" <= ch <= "\ufaff"
+               or "\uff00" <= ch <= "\uffef" for ch in text)
 
 
 # --- HTML with MathJax -------------------------------------------------------------

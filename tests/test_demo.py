@@ -207,6 +207,16 @@ def test_latex_handout_compiles_with_pdflatex_and_nothing_sticks_out(note, tmp_p
     assert "Overfull \\hbox" not in log, re.findall(r"Overfull.*", log)
 
 
+def test_cjk_latex_handout_says_which_engine(tmp_path):
+    """pdflatex cannot typeset Chinese: the .tex says so on its first line; others do not."""
+    p = tmp_path / "zh.toml"
+    p.write_text(WRONG.replace("A wrong gradient", "错误的梯度"), encoding="utf-8")
+    tex = wr.write(demo.build(p), tmp_path / "zh.tex").read_text(encoding="utf-8")
+    assert tex.startswith("% This handout contains CJK text") and "xelatex" in tex.splitlines()[0]
+    assert r"\section*{错误的梯度}" in tex
+    assert not wr.has_cjk("z − max z, ẑ, Σ, ∂f/∂zⱼ, ≈ ε|f|")
+
+
 @pytest.mark.parametrize("name,words", [("h.docx", "unknown format"),
                                         ("no/h.html", "does not exist")])
 def test_bad_export_paths(note, tmp_path, name, words):

@@ -206,7 +206,9 @@ def demo(file, step, export, mathjax, max_n, as_json):
     if export is not None:
         wr.write(walk, export, mathjax)
         if not as_json:
-            click.echo(f"wrote {export}", err=True)
+            cjk = export.suffix.lower() == ".tex" and wr.has_cjk(export.read_text("utf-8"))
+            click.echo(f"wrote {export}" + (" (CJK text: compile it with xelatex or lualatex, "
+                                            "not pdflatex)" if cjk else ""), err=True)
     return report.exit_code
 
 
