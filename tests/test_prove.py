@@ -324,6 +324,11 @@ def test_cli_timeout_below_the_floor_is_refused(capsys):
     assert code == 2 and err.count("\n") == 1 and "--timeout" in err
 
 
+def test_cli_timeout_nan_is_refused_not_run_without_a_limit(capsys):
+    code, out, err = run_main(["prove", "--timeout", "nan"], capsys)
+    assert code == 2 and out == "" and err.count("\n") == 1 and "--timeout" in err
+
+
 def test_prove_help_is_light_and_lists_the_options():
     code = ("import sys\nfrom lsecheck.cli import main\ntry:\n    main(['prove', '--help'])\n"
             "except SystemExit:\n    pass\nprint('SYMPY=' + str('sympy' in sys.modules))\n")

@@ -38,9 +38,10 @@ def prove(max_n, theorems, timeout, as_json, export):
 
     Each theorem is proved for symbolic n (Sum, KroneckerDelta, indices in 1..n)
     and at every n = 1..N (exact rational arithmetic in w = exp(z)); the tensor
-    form for shapes (2,3), (1,2,3), (2,2,2) and every axes choice. 'proved' only
-    when the difference reduced to exactly 0; 'refuted' comes with a
-    counterexample; anything else is 'undecided'.
+    form for shapes (2,3), (1,2,3), (2,2,2), every axes choice, with each slice's
+    maximum at every entry. 'proved' only when the difference reduced to exactly
+    0; 'refuted' comes with a counterexample; anything else is 'undecided'. The
+    output lists what each row assumes rather than proves.
     """
     import gc
 
