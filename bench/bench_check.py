@@ -34,10 +34,14 @@ VARIANT = (r"'\frac{{\partial}}{{\partial z_j}} (\log \sum_{{i=1}}^n \exp \hat{{
            r"+ {m} \frac{{\partial z_k}}{{\partial z_j}}',")
 
 
-def generated(steps: int) -> str:
+def generated(steps: int, carried: bool = False) -> str:
+    """A chain of true steps; ``carried``: every step after the first doubled, so step 2
+    is wrong and the rest carry its error (one ✗, each later step proved against the
+    previous one — the off-track path of the checker)."""
     body = []
     for m in range(1, steps):
-        body.append(SOFTMAX if m % 2 == 0 else VARIANT.format(m=m))
+        b = SOFTMAX if m % 2 == 0 else VARIANT.format(m=m)
+        body.append(f"'2 ({b[1:-2]})'," if carried else b)
     return HEAD + "\n".join("  " + b for b in body) + "\n]\n"
 
 
@@ -98,6 +102,16 @@ def main() -> None:
             counts = ", ".join(f"{v} {k}" for k, v in rep.counts().items())
             rows.append((f"generated chain, {n} steps", t, None,
                          f"{1e3 * t / n:.2f} ms/step; {counts}"))
+        n = LENGTHS[1] if quick else LENGTHS[-1]
+        p = Path(tmp) / "carried.toml"
+        p.write_text(generated(n, carried=True), encoding="utf-8")
+        _clear_caches()
+        t0 = time.perf_counter()
+        off = check_path(p)
+        t = time.perf_counter() - t0
+        counts = ", ".join(f"{v} {k}" for k, v in off.counts().items())
+        rows.append(("  the same, an error at step 2 carried on", t, None,
+                     f"{1e3 * t / n:.2f} ms/step; {counts}"))
     print(f"{'figure':44} {'seconds':>8} {'target':>7}  note")
     for name, t, target, note in rows:
         tgt = f"≤ {target:g}" if target else ""

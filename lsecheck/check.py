@@ -624,11 +624,12 @@ def check_chain(name, steps, conditions, ctx: Context, max_n: int, timeout: floa
     """One Result a step after the first checkable one.
 
     A step is compared with the previous checkable step.  Once a step is refuted the
-    chain is *off track*: each later step is first compared with the last step still
-    on track (``good``); proved there, it is ``proved`` ("= step g") and the chain is
-    back on track.  Otherwise it is compared with the previous step as usual; proved
-    there, it is ``proved`` but said to carry the earlier error.  So one wrong step
-    shows one ✗, and a second ✗ means a second, independent error.
+    chain is *off track*.  A later step proved equal to the previous step is ``proved``
+    but said to carry the earlier error; otherwise it is compared with the last step
+    still on track (``good``): proved there, it is ``proved`` ("= step g") and the
+    chain is back on track; else its verdict against the previous step stands.  So one
+    wrong step shows one ✗, and a second ✗ means a second, independent error.  (Equal
+    to the previous step, a step cannot equal the last good one: no need to try.)
     """
     path = ctx.path
     tie_pair = (ctx.argmax, TAU) if ties else None
@@ -657,12 +658,13 @@ def check_chain(name, steps, conditions, ctx: Context, max_n: int, timeout: floa
             continue
         t0 = time.perf_counter()
         against, back = ref_num, False
-        if wrong is not None:  # off track: is this step equal to the last good one?
-            v, case_label = compare(good[0].expr, p.expr, all_cases, max_n, timeout, concrete)
-            back = v.verdict == PROVED
-            against = good[1] if back else ref_num
-        if not back:
-            v, case_label = compare(ref.expr, p.expr, all_cases, max_n, timeout, concrete)
+        v, case_label = compare(ref.expr, p.expr, all_cases, max_n, timeout, concrete)
+        if wrong is not None and v.verdict != PROVED:
+            # off track and not equal to the previous step (equal to it, it cannot equal
+            # the last good one): is it equal to the last good one?
+            vg, label_g = compare(good[0].expr, p.expr, all_cases, max_n, timeout, concrete)
+            if vg.verdict == PROVED:
+                v, case_label, against, back = vg, label_g, good[1], True
         elapsed = time.perf_counter() - t0
         detail = f"= step {against}: {v.detail}"
         if bridged and against == ref_num:
