@@ -283,7 +283,10 @@ class Prover:
         for name in names:
             rows = [r for r in self.report.results
                     if r.name == name or r.name.startswith(name + " ")]
-            if not rows:
+            if not rows:  # never a silent gap where a theorem should stand
+                steps.append(Step(rf"\text{{{name}}}", "error",
+                                  f"theorem '{name}': not in lsecheck prove's report "
+                                  "(renamed or dropped?)", f"prove {name}"))
                 continue
             verdict = _worst(r.verdict for r in rows)
             th = BY_NAME[name]

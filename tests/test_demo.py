@@ -326,3 +326,12 @@ def test_broken_derivations_are_refuted_in_the_demo(path):
     bad = [s for sec in w.sections for s in sec.steps if s.verdict == "refuted"]
     assert bad and all(s.counterexample for s in bad), path.name
     assert w.report().exit_code == 1
+
+
+def test_a_theorem_missing_from_the_prover_is_an_error_not_a_gap():
+    from lsecheck.results import Report
+
+    prover = demo.Prover.__new__(demo.Prover)
+    prover.report = Report("prove", "t", ())
+    (step,) = prover(("grad-max",))
+    assert step.verdict == "error" and "grad-max" in step.note
