@@ -69,7 +69,8 @@ def main() -> None:
     forms = [("exp-f", "∇f"), ("exp-max", "∇f"), ("torch", "∇f"), ("jax", "∇f"),
              ("autograd", "∇f"), ("naive", "f"), ("stable", "f")]
     mags = sorted({c["magnitude"] for c in cells})
-    print(f"{'M':>8} {'log2 M':>7} " + " ".join(f"{k + ' ' + o:>13}" for k, o in forms))
+    # log2|f| with f ≈ M + ln n + 1/2 (lsecheck.plot.predicted, uncapped): the predicted loss
+    print(f"{'M':>8} {'log2|f|':>7} " + " ".join(f"{k + ' ' + o:>13}" for k, o in forms))
     for m in mags:
         cell = {(c["form"], c["output"]): c for c in cells
                 if c["magnitude"] == m and c["sign"] == 1 and c["n"] == n}
@@ -77,7 +78,7 @@ def main() -> None:
         for key in forms:
             c = cell.get(key)
             parts.append(f"{c['mean']:6.1f}/{c['worst']:<6.1f}" if c else f"{'—':>13}")
-        print(f"{m:8.0e} {math.log2(m):7.1f} " + " ".join(parts))
+        print(f"{m:8.0e} {math.log2(m + math.log(n) + 0.5):7.1f} " + " ".join(parts))
 
 
 if __name__ == "__main__":
