@@ -689,8 +689,10 @@ class Exact:
     def _d_new(self, x, v):
         wv = self.w[v]
 
+        gv = self.ring.gens.index(wv)  # degree() by position: no generator lookup per call
+
         def dz(fr):
-            if fr.num.degree(wv) <= 0 and all(b.degree(wv) <= 0 for b, _ in fr.den):
+            if fr.num.degree(gv) <= 0 and all(b.degree(gv) <= 0 for b, _ in fr.den):
                 return self.zero  # free of w_v (most coefficients): skip the quotient rule
             return fr.diff(wv) * Frac(wv)
 
