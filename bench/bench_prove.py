@@ -6,7 +6,8 @@ Each figure is the median wall time of ``--reps`` cold subprocesses (a new
 interpreter each time, output discarded):
 
 * ``python -c "import sympy"`` — the yardstick;
-* ``lsecheck prove`` (default, --max-n 8) and its ratio to the yardstick (target ≤ 2.5×);
+* ``lsecheck prove`` (default, --max-n 8) and its ratio to the yardstick (target ≤ 2.5×),
+  also as the ratio of the fastest runs (less sensitive to the load of a shared machine);
 * ``lsecheck prove --max-n 64`` (target ≤ 10 s), with the time per n it reports and the
   growth exponent p of time(n) ~ n^p fitted over n = 8..64 (target p ≤ 2: no worse than
   quadratic);
@@ -82,6 +83,9 @@ def main() -> None:
         ("python -c 'import sympy'", sympy_t, "yardstick", True),
         ("lsecheck prove", prove_t, "≤ 2.5 × import sympy", prove_t <= 2.5 * sympy_t),
         ("  ratio to import sympy", prove_t / sympy_t, "≤ 2.5", prove_t / sympy_t <= 2.5),
+        # on a loaded machine the medians swing; the fastest runs show the cost itself
+        ("  ratio, fastest run of each", min(prove_all) / min(sympy_all), "(load-free view)",
+         min(prove_all) / min(sympy_all) <= 2.5),
         ("lsecheck prove --max-n 64", big_t, "≤ 10 s", big_t <= 10),
         ("  growth exponent p, n=8..64", p, "≤ 2 (quadratic)", p <= 2),
         ("lsecheck --help", help_t, "≤ 0.4 s", help_t <= 0.4),

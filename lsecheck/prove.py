@@ -33,6 +33,7 @@ from lsecheck.theorems import (
     SHAPES,
     THEOREMS,
     Theorem,
+    arg_names,
     axes_choices,
     case_label,
     slice_size,
@@ -169,10 +170,7 @@ def _tex_case(th: Theorem, pattern) -> str:
 
     ``hessian`` at ``("j", "k", "k")`` -> ``(a, b) = (j, k),\ j \ne k``.
     """
-    import inspect
-
-    names = list(inspect.signature(th.claim).parameters)[1:len(pattern) + 1]
-    bound = [(p, x) for p, x in zip(names, pattern, strict=True) if p != x]
+    bound = [(p, x) for p, x in zip(arg_names(th, pattern), pattern, strict=True) if p != x]
     parts = []
     if len(bound) == 1:
         parts.append("{} = {}".format(*bound[0]))
@@ -241,9 +239,7 @@ def _tensor(th: Theorem, shape, timeout):
     """
     from lsecheck.symbolic import Exact, NotExact
 
-    size = 1
-    for s in shape:
-        size *= s
+    size = math.prod(shape)
     undecided, runs = [], 0
     for axes in axes_choices(len(shape)):
         parts = slices(shape, axes)

@@ -267,13 +267,18 @@ THEOREMS: tuple[Theorem, ...] = (
 )
 
 
+def arg_names(th: Theorem, pattern) -> list[str]:
+    """The claim's own names for the indices a pattern binds (``hessian``: a, b, k)."""
+    return list(inspect.signature(th.claim).parameters)[1:len(pattern) + 1]
+
+
 def case_label(th: Theorem, pattern) -> str:
     """A case pattern in the claim's own argument names: ``("j", "k")`` -> ``j ≠ k``.
 
     Equal letters are one index (``a = b``); two groups are different
     (``a = b ≠ k``); three or more are pairwise different.
     """
-    names = list(inspect.signature(th.claim).parameters)[1:len(pattern) + 1]
+    names = arg_names(th, pattern)
     groups: dict[str, list[str]] = {}
     for name, letter in zip(names, pattern, strict=True):
         groups.setdefault(letter, []).append(name)
