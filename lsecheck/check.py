@@ -547,7 +547,7 @@ def _search(an, bn, nv, top, trials: int = symbolic.TRIALS) -> Search:
 
 def _cex(found, nv, an, bn, subs, label) -> dict:
     env = {symbolic.z[p]: v for p, v in enumerate(found["z"], 1)} | found["free"]
-    out = {"case": label, "n": nv}
+    out = ({"case": label} if label else {}) | {"n": nv}
     out.update({s.name: int(v) for s, v in subs})
     out["z"] = [float(v) for v in found["z"]]
     out.update({str(s): float(v) for s, v in found["free"].items()})
