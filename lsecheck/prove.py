@@ -209,11 +209,14 @@ def _concrete(th: Theorem, M) -> str | None:
                     if z is False:
                         ce = M.counterexample(x, y, maxat=a.get("k"), tie=tie,
                                               j=a.get("j", a.get("k")), k=a.get("k"))
-                        where = f"n = {M.n}, " + ", ".join(f"{p} = {v}" for p, v in a.items())
+                        bound = ", ".join(f"{p} = {a[x]}" for p, x in
+                                          zip(arg_names(th, pattern), pattern, strict=True))
+                        where = f"n = {M.n}" + (f", {bound}" if bound else "")
                         link = f"link {step} of {len(chain) - 1}"
                         if ce is None:
                             return f"{where}: exact difference nonzero but no numeric witness"
-                        raise _Refuted(f"{where}: {link} differs", {**ce, "link": link})
+                        extra = {"indices": bound} if bound else {}
+                        raise _Refuted(f"{where}: {link} differs", {**ce, **extra, "link": link})
                     if z is None:
                         return f"n = {M.n}: difference has logarithms that did not cancel"
             except NotExact as e:

@@ -148,7 +148,12 @@ def test_the_all_tuples_guard_reaches_n_4_where_an_index_is_free_of_every_letter
     th = dataclasses.replace(BY_NAME["hessian"], name="asym4", claim=wrong_at_index_4)
     rep = prove.run(max_n=6, table=(th,))
     concrete = next(r for r in rep.results if r.info["n"] != "symbolic")
-    assert concrete.verdict == "refuted" and concrete.counterexample["n"] == 4
+    ce = concrete.counterexample
+    assert concrete.verdict == "refuted" and ce["n"] == 4
+    # the counterexample names the claim's own indices, one of them the culprit 4
+    bound = dict(x.split(" = ") for x in ce["indices"].split(", "))
+    assert set(bound) == {"a", "b", "k"} and "4" in (bound["a"], bound["b"])
+    assert bound["k"] == str(ce["k"]) and ce["z"].index(max(ce["z"])) == ce["k"] - 1
 
 
 def test_a_wrong_tensor_gradient_is_refuted():
