@@ -210,7 +210,9 @@ def precision_section() -> Section:
         (Step(r"e^{z_j - f}", FLAGGED if worst_f > LOSSY_BITS else PASSED,
               f"up to {worst_f:.0f} bits lost (≈ log2|f|)", "numeric"),
          Step(r"e^{z_j - \max z} \big/ \sum_i e^{z_i - \max z}",
-              PASSED if worst_s <= 3 else FAILED, f"at most {worst_s:.0f} bits lost", "numeric")),
+              PASSED if worst_s <= 3 else FAILED,
+              f"at most {worst_s:.0f} bits lost" if round(worst_s) else "no bit lost",
+              "numeric")),
         # short headers: the table fits an 80-column terminal and a LaTeX page
         Table(("z", "log2|f|", "exp(z − f)", "bits lost", "exp(z − max)/Σ", "bits lost"),
               tuple(rows)),
