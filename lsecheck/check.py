@@ -284,8 +284,15 @@ def _indices(e) -> set:
 
 
 def _concrete(e) -> bool:
-    """Does ``e`` name an entry by number (z_1)?  Then symmetry does not apply."""
-    return any(x.indices[0].is_number for x in e.atoms(sp.Indexed))
+    """Does ``e`` tell entries apart by position — ``z_1``, ``z_n``, ``z_{j+1}``, a sum
+    over ``2..n`` or ``1..3``?  Then relabelling the entries changes it: permutation
+    symmetry does not apply and every placement of the indices is checked."""
+    def plain(a):
+        return isinstance(a, sp.Symbol) and a != symbolic.n
+
+    return (any(not plain(x.indices[0]) for x in e.atoms(sp.Indexed))
+            or any(lim[1:] != (1, symbolic.n) for s in e.atoms(sp.Sum) for lim in s.limits)
+            or any(not all(map(plain, d.args)) for d in e.atoms(sp.KroneckerDelta)))
 
 
 def _partitions(items):

@@ -302,3 +302,14 @@ def test_property_checker_sound_and_never_refutes_a_true_rewrite(x, rewrite, y):
             except (TypeError, ValueError, ZeroDivisionError):
                 continue  # not a number at this point (a log of a negative, 0/0 …)
             assert abs(va - vb) <= 1e-20 * (1 + abs(va) + abs(vb)), (r.detail, x, y)
+
+
+def test_positions_break_symmetry_no_false_proof(tmp_path):
+    # true for the one placement j = 1, k = 2, false for others: every placement is tried
+    p = tmp_path / "pos.toml"
+    p.write_text("[[chain]]\ncase = 'j \\neq k'\nsteps = ['\\sum_{i=1}^{2} z_i', 'z_j + z_k']\n"
+                 "[[chain]]\nsteps = ['\\sum_{i=2}^{n} z_i', '\\sum_{i=1}^{n} z_i - z_j']\n"
+                 "[[chain]]\ncase = 'j \\neq k'\nsteps = ['z_{j+1}', 'z_k']\n"
+                 "[[chain]]\nsteps = ['z_n', 'z_j']\n", encoding="utf-8")
+    rep = check.check_path(p, max_n=3)
+    assert [r.verdict for r in rep.results] == [REFUTED] * 4
