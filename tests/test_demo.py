@@ -335,3 +335,10 @@ def test_a_theorem_missing_from_the_prover_is_an_error_not_a_gap():
     prover.report = Report("prove", "t", ())
     (step,) = prover(("grad-max",))
     assert step.verdict == "error" and "grad-max" in step.note
+
+
+def test_the_demo_flags_precision_loss_where_lsecheck_accuracy_does():
+    from lsecheck import accuracy
+
+    assert demo.LOSSY_BITS == accuracy.FLAG_BITS
+    assert demo.STABLE_BITS < demo.LOSSY_BITS
