@@ -91,7 +91,10 @@ def plot(report: Report, path: str | Path, n: int | None = None) -> Path:
     cells = meta.get("cells", [])
     if not cells:
         raise LseError("--plot: nothing to plot (no form was measured)")
-    n = n if n is not None else max(c["n"] for c in cells)
+    lengths = sorted({c["n"] for c in cells})
+    n = n if n is not None else lengths[-1]
+    if n not in lengths:  # an empty figure would look like "no error anywhere"
+        raise LseError(f"plot: n={n} is not a length of the sweep ({', '.join(map(str, lengths))})")
     dtypes = [d for d in meta["dtypes"] if any(c["dtype"] == d for c in cells)]
     names = meta["forms"]
     plt = _pyplot()

@@ -96,3 +96,12 @@ def test_predicted_loss_is_log2_f_not_log2_m():
     assert predicted(1e4, 8, 54) == pytest.approx(math.log2(1e4), abs=0.01)
     assert predicted(1e300, 8, 54) == 54  # capped at the precision
     assert predicted(-0.5, 1, 54) == 0.0  # f ≈ 0: nothing to lose, not −inf
+
+
+def test_a_length_outside_the_sweep_is_refused_not_drawn_empty(report, tmp_path):
+    need("matplotlib")
+    from lsecheck.plot import plot
+
+    with pytest.raises(LseError, match=r"n=7 is not a length of the sweep \(4\)"):
+        plot(report, tmp_path / "acc.png", n=7)
+    assert not (tmp_path / "acc.png").exists()
