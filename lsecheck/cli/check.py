@@ -10,7 +10,8 @@ from lsecheck.cli.common import emit, export_option, json_option, timeout_option
 @click.command("check")
 @click.argument("files", nargs=-1, required=True, metavar="FILE...")
 @click.option("--max-n", type=int, default=6, show_default=True,
-              help="Where symbolic n is not reduced, check every n = 1..N exactly.")
+              help="Where symbolic n is not reduced, check every n up to N exactly "
+                   "(1..512).")
 @timeout_option(10.0)
 @click.option("--sidecar", default=None, metavar="FILE.toml",
               help="Definitions and cases for a Markdown note (docs/check.md).")
@@ -23,7 +24,10 @@ def check(files, max_n, timeout, sidecar, as_json, export):
     ($$…$$, align*, Hugo math_block). Several files may be given (a shell
     glob such as derivations/*.toml); a directory is refused. Each step is
     compared with the previous checkable one: proved, refuted (with a
-    counterexample), undecided, or not checkable (and bridged).
+    counterexample), undecided, or not checkable (and bridged). After a refuted
+    step, a step equal to the last correct one is proved against it ('back on
+    track'), so one error shows one refuted step. Exit 0 all proved, 1 refuted,
+    2 bad input, 3 undecided.
     """
     from lsecheck.check import check_paths  # checks --max-n and --timeout
     from lsecheck.errors import LseError
