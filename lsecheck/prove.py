@@ -13,7 +13,9 @@ For each scalar theorem two results:
   every tuple for ``n ≤ ALL_TUPLES_UP_TO``).
 
 The tensor theorem gives one result per shape, covering every axes subset
-and ``None``.  ``proved`` means the difference reduced to exactly 0; a
+and ``None``, each with the maximum of every reduced slice at each of its
+entries in turn.  Every row carries ``model``: what it assumes rather than
+proves (listed in the notes too).  ``proved`` means the difference reduced to exactly 0; a
 nonzero exact difference is ``refuted`` with a high-precision counterexample;
 anything else (time limit, an expression outside exact arithmetic, a
 symbolic residual) is ``undecided`` with its evidence.  Each computation
@@ -75,6 +77,13 @@ def assignments(pattern, n_value: int):
         yield dict(zip(letters, c, strict=True))
 
 
+def _index_symbols() -> dict:
+    """The pattern letters as the symbolic model's index symbols."""
+    from lsecheck import symbolic as s
+
+    return {"j": s.j, "k": s.k, "l": s.l}
+
+
 def _links(chain):
     return list(zip(chain, chain[1:], strict=False))
 
@@ -88,7 +97,7 @@ def _symbolic(th: Theorem):
 
     from lsecheck import symbolic as s
 
-    letter = {"j": s.j, "k": s.k, "l": s.l}
+    letter = _index_symbols()
     evidence, lines, verdict = [], [], PROVED
     for pattern in th.patterns:
         args = [letter[x] for x in pattern]
@@ -127,7 +136,7 @@ def _latex_chain(th: Theorem, pattern, chain) -> list[str]:
 
     from lsecheck import symbolic as s
 
-    letter = {"j": s.j, "k": s.k, "l": s.l}
+    letter = _index_symbols()
     distinct = [letter[x] for x in dict.fromkeys(pattern)]
     case = _tex_case(th, pattern)
     head = [r"&\text{SymPy, symbolic } n" + (rf"\ ({case})" if case else "") + ":"]
