@@ -163,6 +163,7 @@ class Output:
     v: np.ndarray | None = None
     problem: str = ""  # a crash, a time-out, a wrong shape or dtype (makes the case fail)
     seconds: float = 0.0
+    timed_out: bool = False  # the time-out itself or a call not made after it: one row says it
 
 
 def run_impl(impl: Impl, case: Case) -> Output:
@@ -177,7 +178,8 @@ def run_impl(impl: Impl, case: Case) -> Output:
         if not why:
             v, why = _conform("gradient", v, case, case.shape)
     out.f, out.v, out.problem = f, v, why
-    if why and why == impl.hung and impl.hung_on is None:
+    out.timed_out = bool(why) and bool(impl.hung) and why in (impl.hung, f"{NOT_RUN}: {impl.hung}")
+    if out.timed_out and impl.hung_on is None:
         impl.hung_on = case
     out.seconds = time.perf_counter() - t0
     return out
@@ -309,7 +311,7 @@ def _diff(a, b):
 def compare(case: Case, out: Output, truth: Truth, strict: bool = False) -> Measure:
     """Errors of ``out`` against ``truth`` and the verdict (see the module docstring)."""
     soft = FLAGGED if case.edge and not strict else FAILED
-    if out.problem.startswith(NOT_RUN) or "limit" in out.problem:  # one row says it
+    if out.timed_out:  # the one 'time limit' row says it
         return Measure(SKIPPED, out.problem, checked=False)
     if out.problem:
         hard = ERROR if ("raised" in out.problem or "past" in out.problem) else FAILED
@@ -718,7 +720,7 @@ def _candidates(c: Case):
 
 def counterexample(impl: Impl, case: Case, p: Plan, strict: bool) -> dict:
     """The facts of one failing case: input, expected, got, and who disagrees by how much."""
-    out = run_impl(impl, case) if not impl.hung else Output(problem=impl.hung)
+    out = run_impl(impl, case) if not impl.hung else Output(problem=impl.hung, timed_out=True)
     ce = {"case": case.describe(), "shape": case.shape,
           "axes": repr(case.impl_axes),
           "dtype": case.dtype, "z": _show(case.z), "out_grad": _show(case.g)}

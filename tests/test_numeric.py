@@ -459,3 +459,14 @@ def test_export_handouts_compile_with_pdflatex(args, tmp_path, capsys):
     run = subprocess.run([exe, "-interaction=nonstopmode", "-halt-on-error", tex.name],
                          cwd=tmp_path, capture_output=True, text=True, timeout=120)
     assert run.returncode == 0, run.stdout[-2000:]
+
+
+def test_an_error_mentioning_a_limit_is_still_an_error(tmp_path):
+    """Only a real time-out is set aside for the one 'time limit' row, not any message
+    that happens to contain the word."""
+    body = CORRECT + "def gradient(z, g, axes):\n    raise RuntimeError('rate limit; not run')\n"
+    impl = N.load_impl(impl_file(tmp_path, body))
+    rep = N.check(C.bank(0, "course", impl=True), ("oracle",), impl)
+    rows = [r for r in rep.results if r.group == "impl vs oracle · course"]
+    assert rep.exit_code == 1 and rows and all(r.verdict == "error" for r in rows)
+    assert not any(r.name == "time limit" for r in rep.results)
