@@ -359,7 +359,7 @@ def _rows(chosen, kinds, lengths, magnitudes, cells, unusable, failures) -> list
                     mine = {dt.name: _merge(index.get((form.key, output, dt.name, n, m), []))
                             for dt in kinds}
                     if any(mine.values()):
-                        rows.append(_row(magnitude_label(m), group, mine))
+                        rows.append(_row("±" + magnitude_label(m), group, mine))  # both signs
     return rows
 
 

@@ -86,13 +86,13 @@ def test_naive_overflows_and_underflows_where_expected(numpy_forms):
 
 def test_verdicts_flag_the_lossy_forms(numpy_forms):
     rows = {(r.group, r.name): r for r in numpy_forms.results}
-    assert rows["naive: f, n=8", "1e2"].verdict == "flagged"  # float32 overflows at 1e2
-    assert rows["naive: f, n=8", "1e2"].detail == "inf/NaN: float32"
-    assert rows["naive: f, n=8", "1e3"].detail == "inf/NaN: every dtype"
-    assert rows["naive: f, n=8", "1"].verdict == "passed"
-    assert rows["exp(z − f): ∇f, n=8", "1"].verdict == "passed"
-    assert rows["exp(z − f): ∇f, n=8", "1e4"].verdict == "flagged"
-    assert rows["exp(z − f): ∇f, n=8", "1e4"].detail == ">8 bits: every dtype"
+    assert rows["naive: f, n=8", "±1e2"].verdict == "flagged"  # float32 overflows at 1e2
+    assert rows["naive: f, n=8", "±1e2"].detail == "inf/NaN: float32"
+    assert rows["naive: f, n=8", "±1e3"].detail == "inf/NaN: every dtype"
+    assert rows["naive: f, n=8", "±1"].verdict == "passed"
+    assert rows["exp(z − f): ∇f, n=8", "±1"].verdict == "passed"
+    assert rows["exp(z − f): ∇f, n=8", "±1e4"].verdict == "flagged"
+    assert rows["exp(z − f): ∇f, n=8", "±1e4"].detail == ">8 bits: every dtype"
     assert all(r.verdict == "passed" for (g, _), r in rows.items()
                if g.startswith(("exp(z − max)/Σ", "stable")))
     assert numpy_forms.exit_code == 0  # a measurement, not a refutation
@@ -100,7 +100,7 @@ def test_verdicts_flag_the_lossy_forms(numpy_forms):
 
 def test_cells_merge_both_signs_and_match_the_json_numbers(numpy_forms):
     row = next(r for r in numpy_forms.results
-               if r.group == "exp(z − f): ∇f, n=8" and r.name == "1e8")
+               if r.group == "exp(z − f): ∇f, n=8" and r.name == "±1e8")
     both = [c for c in numpy_forms.meta["cells"] if c["form"] == "exp-f"
             and c["dtype"] == "float64" and c["magnitude"] == 1e8]
     assert sorted(c["sign"] for c in both) == [-1, 1]
@@ -117,10 +117,10 @@ def test_a_deliberately_bad_form_is_caught():
     assert all(20 <= c["mean"] <= 26 for c in bad.values()), bad
     assert all(c["worst"] <= 1 for c in cells(rep, "stable", "f").values())
     verdicts = {(r.group, r.name): r.verdict for r in rep.results}
-    assert verdicts == {("off by 1e-9: f, n=8", "1e2"): "flagged",
-                        ("off by 1e-9: f, n=8", "1e4"): "flagged",
-                        ("stable: f, n=8", "1e2"): "passed",
-                        ("stable: f, n=8", "1e4"): "passed"}
+    assert verdicts == {("off by 1e-9: f, n=8", "±1e2"): "flagged",
+                        ("off by 1e-9: f, n=8", "±1e4"): "flagged",
+                        ("stable: f, n=8", "±1e2"): "passed",
+                        ("stable: f, n=8", "±1e4"): "passed"}
 
 
 def test_a_form_that_crashes_is_an_error_not_a_silent_pass():
@@ -171,8 +171,8 @@ def test_report_table_json_and_sweep_shape():
     groups = [r.group for r in rep.results]
     assert list(dict.fromkeys(groups)) == ["stable: f, n=4", "stable: f, n=16",
                                            "exp(z − f): ∇f, n=4", "exp(z − f): ∇f, n=16"]
-    assert [r.name for r in rep.results if r.group == "stable: f, n=4"] == ["1", "1e4", "1e8"]
-    big = [r for r in rep.results if r.name == "1e8"]
+    assert [r.name for r in rep.results if r.group == "stable: f, n=4"] == ["±1", "±1e4", "±1e8"]
+    big = [r for r in rep.results if r.name == "±1e8"]
     assert all(r.info["float16"] is None and r.info["float64"] for r in big)  # 1e8 > 65504
     obj = json.loads(to_json(rep))
     assert obj["command"] == "accuracy" and obj["meta"]["seed"] == 7
