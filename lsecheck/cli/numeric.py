@@ -30,13 +30,15 @@ def _refs(ctx, param, value):
 
 @click.command()
 @click.option("--axes", "axes", multiple=True, metavar="SPEC",
-              help="Axes to reduce: none, 1, -1, 0,2, 1, (a trailing comma makes a tuple, the "
-                   "course's form; a bare int is torch's dim=). Repeatable. Default: every form.")
+              help="Axes to reduce: 'none'; '1' (an int, like torch's dim=1: extended "
+                   "cases); '1,' or '0,2' (a tuple, the course's form); '-1'. Repeatable. "
+                   "Default: every form.")
 @click.option("--shape", default=None, metavar="3,4,5",
               help="Input shape (default: random shapes, 0-d to 5-d).")
 @click.option("--dtype", type=click.Choice(["float32", "float64"]), default=None,
               help="Only this dtype (default: both).")
 @click.option("--ref", "refs", default="torch,jax,autograd,fd,oracle", show_default=True,
+              metavar="LIST",
               callback=_refs, help="References to compare with (missing ones are listed).")
 @click.option("--impl", default=None, metavar="TARGET",
               help="Check your implementation: module.path or file.py, optionally :NAME, "
