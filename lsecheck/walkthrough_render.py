@@ -34,7 +34,20 @@ from lsecheck.export import TEX_MARK, TEX_PREAMBLE, tex_escape
 
 CDN = "https://cdn.jsdelivr.net/npm/mathjax@3/es5/tex-svg.js"
 FORMATS = (".md", ".tex", ".html")
-_MARK = {"ok": "✓", "skip": "·", "open": "?", "bad": "✗"}
+_MARK = {"ok": "✓", "skip": "·", "open": "?", "bad": "✗", "warn": "!"}
+# 'flagged' counts as ok (exit 0) but is shown apart, in amber with '!': in a walkthrough it
+# marks what goes wrong on purpose (naive overflow, exp(z − f) losing bits, the note's typo
+# caught), which a green tick would read as "fine"
+_STYLE = {"ok": "green", "skip": "dim", "open": "yellow", "bad": "bold red", "warn": "yellow"}
+_TEX_WARN = r"\textbf{!}"
+
+
+def _kind(verdict: str) -> str:
+    """How a step's verdict looks: its results kind, or 'warn' for flagged."""
+    from lsecheck.demo import verdict_kind
+    from lsecheck.results import FLAGGED
+
+    return "warn" if verdict == FLAGGED else verdict_kind(verdict)
 
 # --- LaTeX → linear Unicode ------------------------------------------------------
 
@@ -274,14 +287,13 @@ def _step_grid(st, base):
     from rich.table import Table
     from rich.text import Text
 
-    from lsecheck.demo import verdict_kind
 
     grid = Table.grid(padding=(0, 1))
     grid.add_column(width=18, no_wrap=True)
     grid.add_column(ratio=1)
     if st.verdict:
-        kind = verdict_kind(st.verdict)
-        mark = Text(f"  {_MARK[kind]} {st.verdict}", style=base.STYLE[kind])
+        kind = _kind(st.verdict)
+        mark = Text(f"  {_MARK[kind]} {st.verdict}", style=_STYLE[kind])
     else:
         mark = Text("")
     grid.add_row(mark, Text(unicode_math(st.shown), style="bold" if st.verdict else ""))
@@ -312,7 +324,6 @@ def _md_table(t) -> list[str]:
 
 
 def to_markdown(w) -> str:
-    from lsecheck.demo import verdict_kind
 
     out = [f"# {w.title}", "", f"*Source: `{w.source}`*", ""]
     for sec in w.sections:
@@ -320,7 +331,7 @@ def to_markdown(w) -> str:
         if sec.text:
             out += [sec.text, ""]
         for st in sec.steps:
-            mark = f"**{_MARK[verdict_kind(st.verdict)]} {st.verdict}**" if st.verdict else ""
+            mark = f"**{_MARK[_kind(st.verdict)]} {st.verdict}**" if st.verdict else ""
             out += ["$$", st.shown, "$$", ""]
             tail = " — ".join(x for x in (mark, st.note) if x)
             if tail:
@@ -347,9 +358,8 @@ TEX_GEOMETRY = r"\usepackage[margin=2.2cm]{geometry}"
 
 
 def to_latex(w) -> str:
-    from lsecheck.demo import verdict_kind
 
-    mark = TEX_MARK
+    mark = {**TEX_MARK, "warn": _TEX_WARN}
     out = [*TEX_PREAMBLE,
            TEX_GEOMETRY,  # the code and the numeric tables are ~80 characters wide
            r"\begin{document}", rf"\section*{{{tex_escape(w.title)}}}",
@@ -362,7 +372,7 @@ def to_latex(w) -> str:
             out += [r"\[", st.shown, r"\]"]
             tail = []
             if st.verdict:
-                tail.append(mark[verdict_kind(st.verdict)] + rf" \emph{{{st.verdict}}}")
+                tail.append(mark[_kind(st.verdict)] + rf" \emph{{{st.verdict}}}")
             if st.note:
                 tail.append(tex_escape(st.note))
             if tail:
@@ -410,6 +420,7 @@ h1 { font-size: 1.6rem; } h2 { font-size: 1.2rem; border-bottom: 1px solid #ddd;
         margin: 0.35rem 0; }
 .verdict { font-size: 0.85rem; font-weight: 600; white-space: nowrap; }
 .ok { color: #18794e; } .bad { color: #c62828; } .open { color: #a66a00; } .skip { color: #888; }
+.warn { color: #a66a00; }
 .note { grid-column: 2; color: #666; font-size: 0.85rem; }
 .cex { grid-column: 2; color: #c62828; font-size: 0.85rem; }
 .math { overflow-x: auto; }
@@ -475,7 +486,6 @@ def _html_prose(text: str) -> str:
 
 
 def to_html(w, mathjax: str | None = None) -> str:
-    from lsecheck.demo import verdict_kind
 
     kind, value = find_mathjax(mathjax)
     if kind == "inline":  # keep the HTML parser out of the script's strings and regexes
@@ -498,7 +508,7 @@ def to_html(w, mathjax: str | None = None) -> str:
         if sec.text:
             out.append(f"<p>{_html_prose(sec.text)}</p>")
         for st in sec.steps:
-            k = verdict_kind(st.verdict) if st.verdict else "skip"
+            k = _kind(st.verdict) if st.verdict else "skip"
             label = f"{_MARK[k]} {st.verdict}" if st.verdict else ""
             out.append(f'<div class="step"><span class="verdict {k}">{html.escape(label)}</span>'
                        f'<div class="math">{_html_math(st.shown)}</div>')

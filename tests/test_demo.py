@@ -342,3 +342,18 @@ def test_the_demo_flags_precision_loss_where_lsecheck_accuracy_does():
 
     assert demo.LOSSY_BITS == accuracy.FLAG_BITS
     assert demo.STABLE_BITS < demo.LOSSY_BITS
+
+
+def test_flagged_steps_are_not_shown_with_a_green_tick(note, tmp_path):
+    """Naive overflow and exp(z − f)'s lost bits are flagged: '!' in amber, not '✓'."""
+    buf = io.StringIO()
+    wr.render(note, console(file=buf))
+    out = buf.getvalue()
+    assert "! flagged" in out and "✓ flagged" not in out
+    md = wr.write(note, tmp_path / "h.md").read_text(encoding="utf-8")
+    assert "**! flagged**" in md and "✓ flagged" not in md
+    page = wr.write(note, tmp_path / "h.html", "https://example.org/tex-svg.js").read_text(
+        encoding="utf-8")
+    assert '<span class="verdict warn">! flagged</span>' in page and ".warn {" in page
+    tex = wr.write(note, tmp_path / "h.tex").read_text(encoding="utf-8")
+    assert r"\textbf{!} \emph{flagged}" in tex
