@@ -36,8 +36,8 @@ CDN = "https://cdn.jsdelivr.net/npm/mathjax@3/es5/tex-svg.js"
 FORMATS = (".md", ".tex", ".html")
 _MARK = {"ok": "✓", "skip": "·", "open": "?", "bad": "✗", "warn": "!"}
 # 'flagged' counts as ok (exit 0) but is shown apart, in amber with '!': in a walkthrough it
-# marks what goes wrong on purpose (naive overflow, exp(z − f) losing bits, the note's typo
-# caught), which a green tick would read as "fine"
+# marks what goes wrong on purpose (naive overflow, exp(z − f) losing bits), which a green
+# tick would read as "fine"
 _STYLE = {"ok": "green", "skip": "dim", "open": "yellow", "bad": "bold red", "warn": "yellow"}
 _TEX_WARN = r"\textbf{!}"
 
