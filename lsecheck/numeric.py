@@ -16,9 +16,12 @@ Every comparison is a vector–Jacobian product with a random ``out_grad``
 (never a full Jacobian).  Errors and verdicts use the bounds of
 :mod:`lsecheck.tolerances`: beyond the loose bound a case *fails*; between
 the tight and the loose bound it *passes* but is *flagged* for precision
-loss (the :math:`e^{z-f}` form), a failure under ``strict``; at edge cases
-(non-finite or empty inputs, where the answer is a limit) any deviation is
-flagged.  Frameworks are never failed — their deviations are what the report
+loss (the :math:`e^{z-f}` form), a failure under ``strict``; at the lenient
+edge cases (``cases.LENIENT``: +inf, nan, 1e308 ties, empty inputs, where the
+answer is a limit or a convention) any deviation is flagged; at −inf entries
+it fails, like anywhere else.  Where no answer is limit-independent (ties at
+an infinite maximum) every limit is accepted (:func:`admissible`).
+Frameworks are never failed — their deviations are what the report
 shows — but the lsecheck reference and a user's implementation are.
 """
 
@@ -310,12 +313,12 @@ def _diff(a, b):
 
 def compare(case: Case, out: Output, truth: Truth, strict: bool = False) -> Measure:
     """Errors of ``out`` against ``truth`` and the verdict (see the module docstring)."""
-    soft = FLAGGED if case.edge and not strict else FAILED
+    soft = FLAGGED if case.lenient and not strict else FAILED
     if out.timed_out:  # the one 'time limit' row says it
         return Measure(SKIPPED, out.problem, checked=False)
     if out.problem:
         hard = ERROR if ("raised" in out.problem or "past" in out.problem) else FAILED
-        return Measure(FLAGGED if case.edge and not strict else hard, out.problem,
+        return Measure(FLAGGED if case.lenient and not strict else hard, out.problem,
                        math.inf, math.inf, None, math.inf, None, ulps=None)
     e = T.eps(case.dtype)
     kd = tuple(1 if i in case.ax else n for i, n in enumerate(case.shape))
@@ -526,7 +529,7 @@ def fd_measure(case: Case, out: Output, fd: FD | None, strict: bool = False) -> 
             worst.abs_err, worst.rel_err = err, rel
             worst.grad_eps = rel / ed
             if not err <= tol:  # nan too
-                worst.verdict = FLAGGED if case.edge and not strict else FAILED
+                worst.verdict = FLAGGED if case.lenient and not strict else FAILED
                 worst.detail = (f"v·u = {jvp:.10g} but the difference quotient is {d1:.10g} "
                                 f"(h = {fd.h:.2g}, tolerance {tol:.2g})")
     return worst

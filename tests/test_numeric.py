@@ -470,3 +470,20 @@ def test_an_error_mentioning_a_limit_is_still_an_error(tmp_path):
     rows = [r for r in rep.results if r.group == "impl vs oracle · course"]
     assert rep.exit_code == 1 and rows and all(r.verdict == "error" for r in rows)
     assert not any(r.name == "time limit" for r in rep.results)
+
+
+def test_nan_at_masked_entries_fails_not_flagged(tmp_path):
+    """−inf entries (an attention mask) have a finite, path-free answer: e^(−inf) = 0.
+    An implementation giving nan on such slices fails; at +inf it would only be flagged."""
+    body = ("import numpy as np\nfrom lsecheck.reference import forward, gradient as g0\n"
+            "def gradient(z, g, axes):\n"
+            "    v = g0(z, g, axes)\n"
+            "    return np.where(np.isneginf(z).any(), np.nan, v).astype(z.dtype)\n")
+    impl = N.load_impl(impl_file(tmp_path, body))
+    rep = N.check(C.bank(0, impl=True), ("oracle",), impl)
+    row = next(r for r in rep.results if r.name == "−inf entries")
+    assert row.verdict == "failed" and "nan/inf where the answer is finite" in row.detail
+    assert rep.exit_code == 1
+    assert C.Case("x", "−inf entries", C.EXTENDED, "float64", (2,), None, edge=True).lenient \
+        is False
+    assert C.Case("x", "one +inf entry", C.EXTENDED, "float64", (2,), None, edge=True).lenient
