@@ -21,8 +21,9 @@ error            bad    the computation itself failed
 =============== ====== ==========================================
 
 The report verdict is ``refuted`` if any result is bad, else ``undecided``
-if any is open, else ``verified``.  Exit codes: 0 verified, 1 refuted,
-2 usage or input error, 3 undecided.
+if any is open or none is ok (nothing was actually verified: an empty report,
+or only skipped and not-checkable rows, is never a pass), else ``verified``.
+Exit codes: 0 verified, 1 refuted, 2 usage or input error, 3 undecided.
 """
 
 from __future__ import annotations
@@ -89,7 +90,7 @@ class Report:
         kinds = {r.kind for r in self.results}
         if "bad" in kinds:
             return REFUTED
-        if "open" in kinds:
+        if "open" in kinds or "ok" not in kinds:
             return UNDECIDED
         return VERIFIED
 

@@ -58,3 +58,16 @@ def test_results_json_schema():
     assert obj["verdict"] == "undecided" and rep.exit_code == 3
     assert [r["verdict"] for r in obj["results"]] == ["proved", "undecided"]
     assert obj["results"][1]["n"] == 3
+
+
+def test_report_verdicts_never_pass_on_nothing():
+    from lsecheck.results import Report, Result
+
+    def verdict(*vs):
+        return Report("x", "X", tuple(Result(str(i), v) for i, v in enumerate(vs))).verdict
+
+    assert verdict() == "undecided"
+    assert verdict("skipped", "not checkable") == "undecided"
+    assert verdict("proved", "skipped", "flagged") == "verified"
+    assert verdict("proved", "undecided") == "undecided"
+    assert verdict("proved", "undecided", "failed") == "refuted"
