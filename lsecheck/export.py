@@ -6,10 +6,11 @@ set as an ``aligned`` block.  The format comes from the file suffix.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from lsecheck.errors import LseError
-from lsecheck.render import MARK, fmt
+from lsecheck.render import MARK, fmt, look
 from lsecheck.results import Report
 
 FORMATS = (".md", ".tex")
@@ -46,14 +47,14 @@ def write(report: Report, path: str | Path) -> Path:
     return p
 
 
-def _aligned(lines: tuple[str, ...]) -> str:
-    return "\\begin{aligned}\n" + " \\\\\n".join(lines) + "\n\\end{aligned}"
+def _aligned(lines: tuple[str, ...], env: str = "aligned") -> str:
+    return f"\\begin{{{env}}}\n" + " \\\\\n".join(lines) + f"\n\\end{{{env}}}"
 
 
 def to_markdown(report: Report) -> str:
     out = [f"# {report.title}", "", f"Verdict: **{report.verdict}**", ""]
     for r in report.results:
-        head = f"## {MARK[r.kind]} {r.name}" + (f" ({r.group})" if r.group else "")
+        head = f"## {MARK[look(r.verdict)]} {r.name}" + (f" ({r.group})" if r.group else "")
         out += [head, "", f"*{r.verdict}*" + (f" — {r.detail}" if r.detail else ""), ""]
         info = ", ".join(f"{k}: {fmt(v)}" for k, v in r.info.items())
         if info:
@@ -67,9 +68,12 @@ def to_markdown(report: Report) -> str:
     return "\n".join(out) + "\n"
 
 
-TEX_SPECIALS = (("\\", r"\textbackslash{}"), ("&", r"\&"), ("%", r"\%"), ("$", r"\$"),
-                ("#", r"\#"), ("_", r"\_"), ("{", r"\{"), ("}", r"\}"), ("^", r"\^{}"),
-                ("~", r"\~{}"))
+TEX_SPECIALS = {
+    "\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "$": r"\$", "#": r"\#", "_": r"\_",
+    "{": r"\{", "}": r"\}", "^": r"\^{}", "~": r"\~{}", "|": r"\textbar{}", "<": r"\textless{}",
+    ">": r"\textgreater{}",
+}
+_TEX_SPECIAL = re.compile("|".join(re.escape(c) for c in TEX_SPECIALS))
 
 # Symbols that reach prose (details, notes, titles), declared with inputenc's
 # \DeclareUnicodeCharacter so that plain pdflatex accepts them.  CJK prose
@@ -87,17 +91,17 @@ TEX_PREAMBLE = (
     r"\documentclass{article}",
     r"\usepackage{amsmath,amssymb}",
     r"\usepackage[utf8]{inputenc}",
+    r"\allowdisplaybreaks",
     *(rf"\DeclareUnicodeCharacter{{{ord(ch):04X}}}{{{tex}}}" for ch, tex in TEX_UNICODE.items()),
 )
 
-TEX_MARK = {"ok": r"$\checkmark$", "bad": r"$\times$", "open": "?", "skip": r"$\cdot$"}
+TEX_MARK = {"ok": r"$\checkmark$", "warn": r"\textbf{!}", "bad": r"$\times$", "open": "?",
+            "skip": r"$\cdot$"}
 
 
 def tex_escape(s: str) -> str:
     """Escape prose for LaTeX (the maths is passed through untouched elsewhere)."""
-    for a, b in TEX_SPECIALS:
-        s = s.replace(a, b)
-    return s
+    return _TEX_SPECIAL.sub(lambda m: TEX_SPECIALS[m.group()], s)  # one pass: no re-escaping
 
 
 def to_latex(report: Report) -> str:
@@ -108,13 +112,13 @@ def to_latex(report: Report) -> str:
         rf"Verdict: \textbf{{{report.verdict}}}",
     ]
     for r in report.results:
-        mark = TEX_MARK[r.kind]
+        mark = TEX_MARK[look(r.verdict)]
         title = tex_escape(r.name + (f" ({r.group})" if r.group else ""))
         out.append(rf"\subsection*{{{mark} {title}}}")
         detail = f" --- {tex_escape(r.detail)}" if r.detail else ""
         out.append(rf"\emph{{{r.verdict}}}{detail}")
         if r.latex:
-            out += [r"\[", _aligned(r.latex), r"\]"]
+            out.append(_aligned(r.latex, "align*"))  # align* may break across pages
         if r.counterexample:
             items = "; ".join(f"{tex_escape(k)} = {tex_escape(fmt(v))}"
                               for k, v in r.counterexample.items())

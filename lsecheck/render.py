@@ -10,10 +10,13 @@ import json
 import math
 from typing import Any
 
-from lsecheck.results import Report, Result
+from lsecheck.results import FLAGGED, KIND, Report, Result
 
-STYLE = {"ok": "green", "skip": "dim", "open": "yellow", "bad": "bold red"}
-MARK = {"ok": "✓", "skip": "·", "open": "?", "bad": "✗"}
+# How verdicts look, by the kind of :func:`look`.  'flagged' counts as ok (exit 0)
+# but is shown apart, amber with '!': a green tick would read as "fine" where the
+# point is a warning (precision loss, an edge-case deviation).
+STYLE = {"ok": "green", "warn": "yellow", "skip": "dim", "open": "yellow", "bad": "bold red"}
+MARK = {"ok": "✓", "warn": "!", "skip": "·", "open": "?", "bad": "✗"}
 
 _console = None
 
@@ -47,9 +50,15 @@ def fmt(value: Any) -> str:
     return str(value)
 
 
-def verdict_text(verdict: str, kind: str):
+def look(verdict: str) -> str:
+    """The display kind of a verdict: its results kind, but 'warn' for flagged."""
+    return "warn" if verdict == FLAGGED else KIND.get(verdict, "skip")
+
+
+def verdict_text(verdict: str):
     from rich.text import Text
 
+    kind = look(verdict)
     return Text(f"{MARK[kind]} {verdict}", style=STYLE[kind])
 
 
@@ -72,10 +81,12 @@ def render(report: Report, con=None) -> None:
         table.add_column("detail", overflow="fold")
         for r in rows:
             cells = [fmt(r.info.get(c)) for c in report.columns]
-            table.add_row(r.name, *cells, verdict_text(r.verdict, r.kind), r.detail)
+            table.add_row(r.name, *cells, verdict_text(r.verdict), r.detail)
         con.print(table)
+    shown: list = []  # a counterexample shared by several rows is printed once
     for r in report.results:
-        if r.counterexample:
+        if r.counterexample and r.counterexample not in shown:
+            shown.append(r.counterexample)
             con.print(Text(f"counterexample for {r.name}:", style=STYLE["bad"]))
             for key, value in r.counterexample.items():
                 con.print(f"  {key} = {fmt(value)}")

@@ -31,23 +31,13 @@ from pathlib import Path
 
 from lsecheck.errors import LseError
 from lsecheck.export import TEX_MARK, TEX_PREAMBLE, tex_escape
+from lsecheck.render import MARK as _MARK
+from lsecheck.render import STYLE as _STYLE
+from lsecheck.render import look
 
 CDN = "https://cdn.jsdelivr.net/npm/mathjax@3/es5/tex-svg.js"
 FORMATS = (".md", ".tex", ".html")
-_MARK = {"ok": "✓", "skip": "·", "open": "?", "bad": "✗", "warn": "!"}
-# 'flagged' counts as ok (exit 0) but is shown apart, in amber with '!': in a walkthrough it
-# marks what goes wrong on purpose (naive overflow, exp(z − f) losing bits), which a green
-# tick would read as "fine"
-_STYLE = {"ok": "green", "skip": "dim", "open": "yellow", "bad": "bold red", "warn": "yellow"}
-_TEX_WARN = r"\textbf{!}"
 
-
-def _kind(verdict: str) -> str:
-    """How a step's verdict looks: its results kind, or 'warn' for flagged."""
-    from lsecheck.demo import verdict_kind
-    from lsecheck.results import FLAGGED
-
-    return "warn" if verdict == FLAGGED else verdict_kind(verdict)
 
 # --- LaTeX → linear Unicode ------------------------------------------------------
 
@@ -292,7 +282,7 @@ def _step_grid(st, base):
     grid.add_column(width=18, no_wrap=True)
     grid.add_column(ratio=1)
     if st.verdict:
-        kind = _kind(st.verdict)
+        kind = look(st.verdict)
         mark = Text(f"  {_MARK[kind]} {st.verdict}", style=_STYLE[kind])
     else:
         mark = Text("")
@@ -331,7 +321,7 @@ def to_markdown(w) -> str:
         if sec.text:
             out += [sec.text, ""]
         for st in sec.steps:
-            mark = f"**{_MARK[_kind(st.verdict)]} {st.verdict}**" if st.verdict else ""
+            mark = f"**{_MARK[look(st.verdict)]} {st.verdict}**" if st.verdict else ""
             out += ["$$", st.shown, "$$", ""]
             tail = " — ".join(x for x in (mark, st.note) if x)
             if tail:
@@ -359,7 +349,7 @@ TEX_GEOMETRY = r"\usepackage[margin=2.2cm]{geometry}"
 
 def to_latex(w) -> str:
 
-    mark = {**TEX_MARK, "warn": _TEX_WARN}
+    mark = TEX_MARK
     out = [*TEX_PREAMBLE,
            TEX_GEOMETRY,  # the code and the numeric tables are ~80 characters wide
            r"\begin{document}", rf"\section*{{{tex_escape(w.title)}}}",
@@ -372,7 +362,7 @@ def to_latex(w) -> str:
             out += [r"\[", st.shown, r"\]"]
             tail = []
             if st.verdict:
-                tail.append(mark[_kind(st.verdict)] + rf" \emph{{{st.verdict}}}")
+                tail.append(mark[look(st.verdict)] + rf" \emph{{{st.verdict}}}")
             if st.note:
                 tail.append(tex_escape(st.note))
             if tail:
@@ -508,7 +498,7 @@ def to_html(w, mathjax: str | None = None) -> str:
         if sec.text:
             out.append(f"<p>{_html_prose(sec.text)}</p>")
         for st in sec.steps:
-            k = _kind(st.verdict) if st.verdict else "skip"
+            k = look(st.verdict) if st.verdict else "skip"
             label = f"{_MARK[k]} {st.verdict}" if st.verdict else ""
             out.append(f'<div class="step"><span class="verdict {k}">{html.escape(label)}</span>'
                        f'<div class="math">{_html_math(st.shown)}</div>')
