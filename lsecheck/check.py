@@ -711,7 +711,7 @@ def check_derivation(d: Derivation, max_n: int = 6, timeout: float = 10.0) -> Re
                                name)
     for ch in d.chains:
         conds = _parse_conditions(ch.case, d.path, ch.line)
-        results += check_chain(ch.name, ch.steps, conds, ctx, max_n, timeout, _group(ch),
+        results += check_chain(ch.name, ch.steps, conds, ctx, max_n, timeout, group_of(ch),
                                ch.ties)
     if results and all(r.verdict == NOT_CHECKABLE for r in results):  # no silent "verified"
         raise LseError(f"{d.path}: no step could be checked ({len(results)} not checkable: "
@@ -743,7 +743,8 @@ class _SideStep:
     why = ""
 
 
-def _group(ch: Chain) -> str:
+def group_of(ch: Chain) -> str:
+    """The report group of a chain's results: its name and its case assumptions."""
     case = list(ch.case) + (["ties: z_τ = z_k, τ ≠ k"] if ch.ties else [])
     return ch.name + (f" [{', '.join(case)}]" if case else "")
 

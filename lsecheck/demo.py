@@ -422,7 +422,7 @@ def build(path: str | Path | None = None, max_n: int = 4, timeout: float = 10.0)
 
     defs = tuple(Step(df.latex, "", "", f"{shown}:{df.line}" if df.line else shown)
                  for df in d.definitions)
-    chains = [(ch, _chain_steps(ch, by_group.get(check._group(ch), {}), shown))
+    chains = [(ch, _chain_steps(ch, by_group.get(check.group_of(ch), {}), shown))
               for ch in d.chains]
     # chains written inside a definition ('f = A = B'): the checker's groups of that name
     inner = tuple(Step(r.latex[-1].removeprefix("&= ") if r.latex else "", r.verdict,
