@@ -24,6 +24,19 @@ def need(module: str):
         pytest.skip(f"{module} not installed")
 
 
+def need_exe(name: str, install: str) -> str:
+    """The path of a program a test drives (chromium, pdflatex), or skip; fail under
+    ``LSECHECK_REQUIRE_BACKENDS=1``, where CI has installed it."""
+    import shutil
+
+    exe = shutil.which(name)
+    if exe is None:
+        if REQUIRE:
+            pytest.fail(f"{name} is required (LSECHECK_REQUIRE_BACKENDS=1): {install}")
+        pytest.skip(f"{name} not installed ({install})")
+    return exe
+
+
 @pytest.fixture
 def runner():
     from click.testing import CliRunner

@@ -10,12 +10,14 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import REQUIRE
+from conftest import REQUIRE, need_exe
 
 from lsecheck import demo
 from lsecheck import walkthrough_render as wr
 from lsecheck.errors import LseError
 from lsecheck.render import console
+
+PDFLATEX = "apt-get install -y texlive-latex-base texlive-latex-recommended"
 
 DERIVATIONS = sorted(demo.derivations_dir().glob("*.toml"))
 WRONG = r"""
@@ -195,9 +197,7 @@ def test_markdown_and_latex_handouts(note, tmp_path):
 def test_latex_handout_compiles_with_pdflatex_and_nothing_sticks_out(note, tmp_path):
     """The handout as a teacher prints it: pdflatex accepts it, and no line (the course
     code, the numeric tables) runs into the margin."""
-    exe = shutil.which("pdflatex")
-    if exe is None:
-        pytest.skip("pdflatex not installed (texlive)")
+    exe = need_exe("pdflatex", PDFLATEX)
     wr.write(note, tmp_path / "h.tex")
     run = subprocess.run([exe, "-interaction=nonstopmode", "-halt-on-error", "h.tex"],
                          cwd=tmp_path, capture_output=True, timeout=120)
@@ -244,13 +244,7 @@ def test_mathjax_sources(tmp_path):
 # --- the HTML in a real browser -----------------------------------------------------------
 
 def _chromium():
-    exe = shutil.which("chromium") or shutil.which("chromium-browser")
-    if exe is None:
-        if REQUIRE:
-            pytest.fail("chromium is required (LSECHECK_REQUIRE_BACKENDS=1): "
-                        "apt-get install -y chromium")
-        pytest.skip("chromium not installed")
-    return exe
+    return need_exe("chromium", "apt-get install -y chromium")
 
 
 @pytest.fixture(scope="module")

@@ -52,3 +52,19 @@ def test_write_follows_the_suffix(tmp_path):
 def test_tex_escape_is_one_pass():
     assert export.tex_escape(r"a\b{c}|d<e>_f") == (
         r"a\textbackslash{}b\{c\}\textbar{}d\textless{}e\textgreater{}\_f")
+
+
+def test_a_real_report_compiles_with_pdflatex(tmp_path):
+    """The prove handout (SymPy's LaTeX, Unicode prose) through plain pdflatex."""
+    import subprocess
+
+    from conftest import need_exe
+
+    from lsecheck import prove
+
+    exe = need_exe("pdflatex", "apt-get install -y texlive-latex-base texlive-latex-recommended")
+    export.write(prove.run(max_n=3), tmp_path / "p.tex")
+    run = subprocess.run([exe, "-interaction=nonstopmode", "-halt-on-error", "p.tex"],
+                         cwd=tmp_path, capture_output=True, timeout=120)
+    assert run.returncode == 0, run.stdout[-2000:]
+    assert (tmp_path / "p.pdf").stat().st_size > 10_000
