@@ -1,27 +1,19 @@
-"""`lsecheck numeric`: the runner, the examples (each mistake caught), bad input, the CLI."""
+"""`lsecheck numeric`: the runner, the examples, references, bad input, the CLI."""
 
 import json
-import textwrap
 import time
 from pathlib import Path
 
-import numpy as np
 import pytest
 from conftest import need, run_main
+from test_impl import impl_file
 
 from lsecheck import cases as C
 from lsecheck import numeric as N
 from lsecheck.cli import cli
-from lsecheck.errors import LseError
 
 EX = Path(__file__).resolve().parent.parent / "examples"
 FAST = ["--ref", "fd,oracle"]
-
-
-def impl_file(tmp_path, body, name="impl.py"):
-    p = tmp_path / name
-    p.write_text(textwrap.dedent(body))
-    return str(p)
 
 
 def verdicts(report):
@@ -83,15 +75,6 @@ def test_each_mistake_is_caught_with_a_shrunk_counterexample(example, capsys):
                for k in ce[0]["counterexample"])
 
 
-def test_off_by_1e9_shrinks_to_a_tiny_float64_case():
-    impl = N.load_impl(str(EX / "mistake_off_by_tiny.py"))
-    rep = N.check(C.bank(0, "course", impl=True), ("oracle",), impl)
-    ce = next(r for r in rep.results if r.name == "smallest failing case")
-    assert ce.counterexample["dtype"] == "float64"
-    assert int(np.prod(ce.counterexample["shape"])) <= 2
-    assert "1e-09" in ce.counterexample["disagrees with oracle"]
-
-
 def test_float64_computed_in_float32_fails_in_float64_only():
     impl = N.load_impl(str(EX / "mistake_float32_inside.py"))
     rep = N.check(C.bank(0, "course", ("float64",), impl=True), ("oracle",), impl)
@@ -125,65 +108,6 @@ def test_bad_input_is_one_line_exit_2(args, needle, capsys):
     assert code == 2 and out == ""
     assert err.count("\n") == 1 and needle in err, err
     assert "Traceback" not in err and time.monotonic() - t0 < 5
-
-
-def test_impl_without_gradient_or_not_importing(tmp_path, capsys):
-    no_grad = impl_file(tmp_path, "def forward(z, axes):\n    return z.sum()\n")
-    code, _, err = run_main(["numeric", "--impl", no_grad], capsys)
-    assert code == 2 and "no callable gradient(z, out_grad, axes)" in err
-    broken = impl_file(tmp_path, "def forward(z, axes)\n    pass\n", "broken.py")
-    code, _, err = run_main(["numeric", "--impl", broken], capsys)
-    assert code == 2 and "SyntaxError" in err and "line 1" in err
-    raising = impl_file(tmp_path, "raise RuntimeError('boom at import')\n", "boom.py")
-    code, _, err = run_main(["numeric", "--impl", raising], capsys)
-    assert code == 2 and "RuntimeError: boom at import" in err
-
-
-CORRECT = "from lsecheck.reference import forward, gradient as _g\n"
-
-
-@pytest.mark.parametrize("body, needle", [
-    (CORRECT + "def gradient(z, g, axes):\n    raise ValueError('no idea')\n",
-     "gradient raised ValueError: no idea"),
-    (CORRECT + "def gradient(z, g, axes):\n    return _g(z, g, axes).ravel()\n",
-     "gradient shape"),
-    (CORRECT + "def gradient(z, g, axes):\n    return _g(z, g, axes).astype('float64')\n",
-     "gradient dtype float64 for float32 input"),
-    (CORRECT + "def gradient(z, g, axes):\n    return 'not an array'\n", "not floats"),
-    ("import sys\n" + CORRECT + "def gradient(z, g, axes):\n    sys.exit(3)\n",
-     "gradient raised SystemExit"),
-])
-def test_impl_errors_are_per_case_failures(tmp_path, body, needle):
-    impl = N.load_impl(impl_file(tmp_path, body))
-    rep = N.check(C.bank(0, "course", impl=True), ("oracle",), impl)
-    assert rep.exit_code == 1
-    assert any(needle in r.detail for r in rep.results), [r.detail for r in rep.results]
-
-
-def test_a_hanging_impl_does_not_hang_lsecheck(tmp_path, capsys):
-    body = CORRECT + "def gradient(z, g, axes):\n    while True:\n        pass\n"
-    t0 = time.monotonic()
-    code, out, err = run_main(["numeric", "--impl", impl_file(tmp_path, body), "--timeout",
-                               "0.3", "--ref", "oracle", "--cases", "course"], capsys)
-    assert code == 1 and "ran past the 0.3 s limit" in out
-    assert time.monotonic() - t0 < 10
-
-
-def test_impl_printing_does_not_break_json(tmp_path, capsys):
-    body = ("from lsecheck.reference import gradient\nimport lsecheck.reference as r\n"
-            "def forward(z, axes):\n    print('debug!')\n    return r.forward(z, axes)\n")
-    code, out, _ = run_main(["numeric", "--impl", impl_file(tmp_path, body), "--json",
-                             "--ref", "oracle", "--cases", "course"], capsys)
-    assert code == 0 and json.loads(out)["verdict"] == "verified"
-
-
-def test_a_class_named_with_colon(tmp_path, capsys):
-    body = ("from lsecheck import reference as r\nclass Op:\n"
-            "    def forward(self, z, axes):\n        return r.forward(z, axes)\n"
-            "    def gradient(self, z, g, axes):\n        return r.gradient(z, g, axes)\n")
-    code, out, _ = run_main(["numeric", "--impl", impl_file(tmp_path, body) + ":Op",
-                             "--ref", "oracle", "--cases", "course"], capsys)
-    assert code == 0
 
 
 # ---------------------------------------------------------------- references and frameworks
@@ -262,11 +186,6 @@ def test_fd_alone_catches_a_wrong_axis(tmp_path):
     assert any("difference quotient" in r.detail for r in rep.results)
 
 
-def test_library_raises_lse_error_for_bad_targets():
-    with pytest.raises(LseError, match="--impl"):
-        N.load_impl(":forward")
-
-
 # ---------------------------------------------------------------- review: tolerance edges
 SCALED = """
 import numpy as np
@@ -305,99 +224,7 @@ def test_fresh_float64_computed_in_float32_fails(tmp_path):
     assert all(r.verdict == "failed" for r in rep.results if r.group.endswith("course"))
 
 
-# ---------------------------------------------------------------- review: limits at ±inf
-def _case(z, g, axes=(1,), dtype="float64"):
-    z = np.asarray(z, dtype)
-    return C.Case("t", "x", C.EXTENDED, dtype, z.shape, axes, False, True, z,
-                  np.asarray(g, dtype))
-
-
-@pytest.mark.parametrize("v, ok", [
-    ([[1 / 3, 1 / 3, 1 / 3]], True),   # lsecheck's uniform 1/n
-    ([[np.nan] * 3], True),            # "undefined": torch, JAX
-    ([[1.0, 0.0, 0.0]], True),         # another limit (z = (0, −t, −t) − t)
-    ([[0.5, 0.3, 0.2]], True),
-    ([[0.0, 0.0, 0.0]], False),        # shares summing to 0: the limit of no path
-    ([[1.0, 1.0, 0.0]], False),        # summing to 2
-    ([[np.nan, 0.5, 0.5]], False),
-    ([[-0.5, 1.0, 0.5]], False),       # a negative share
-])
-def test_all_minus_inf_slice_accepts_every_limit_and_only_those(v, ok):
-    case = _case([[-np.inf] * 3], [2.0])
-    got = N.admissible(case, 2.0 * np.array(v))
-    assert bool(np.all(got)) == ok and (ok or not np.any(got))
-
-
-def test_plus_inf_ties_split_is_free_but_the_finite_entries_are_not():
-    case = _case([[np.inf, 0.0, np.inf]], [1.0])
-    assert N.admissible(case, np.array([[0.9, 0.0, 0.1]])).tolist() == [[True, False, True]]
-    assert N.admissible(case, np.array([[np.nan, 0.0, np.nan]])).tolist() == \
-        [[True, False, True]]
-    one = _case([[np.inf, 0.0, 1.0]], [1.0])  # a single +inf: its share is 1 on every path
-    assert not N.admissible(one, np.array([[np.nan, 0.0, 0.0]])).any()
-    # through compare: nan at the finite entries of a +inf slice is a deviation
-    truth = N.oracle_truth(case)
-    out = N.Output(np.array([np.inf]), np.array([[np.nan, np.nan, np.nan]]))
-    m = N.compare(case, out, truth, strict=True)
-    assert m.verdict == "failed" and "nan/inf where the answer is finite" in m.detail
-    out = N.Output(np.array([np.inf]), np.array([[np.nan, 0.0, np.nan]]))
-    assert N.compare(case, out, truth, strict=True).verdict == "passed"
-
-
-def test_infinite_forward_is_not_called_nan_where_finite():
-    """f = ±inf at an all −inf / +inf slice is right: no 'nan/inf where finite' message."""
-    case = _case([[-np.inf, -np.inf], [0.0, 1.0]], [1.0, 1.0])
-    truth = N.oracle_truth(case)
-    f = np.array([-np.inf, np.log1p(np.e)])
-    v = np.array([[0.5, 0.5], [1 / (1 + np.e), np.e / (1 + np.e)]]) * (1 + 1e-6)
-    m = N.compare(case, N.Output(f, v), truth, strict=True)
-    assert m.verdict == "failed" and "nan/inf" not in m.detail
-
-
-# ---------------------------------------------------------------- review: shrinking
-K3 = """
-import numpy as np
-from lsecheck.reference import forward, softmax
-def gradient(z, g, axes):
-    ax = tuple(range(z.ndim)) if axes is None else tuple(a % z.ndim for a in axes)
-    gk = np.reshape(g, [1 if i in ax else n for i, n in enumerate(z.shape)])
-    K = int(np.prod([z.shape[i] for i in ax]))
-    return (gk * softmax(z, ax) * (1.5 if K >= 3 else 1.0)).astype(z.dtype)
-"""
-
-
-def test_shrinking_finds_the_smallest_failing_slice(tmp_path):
-    """Wrong only for slices of 3 entries or more: halving alone would stop at 5 or 4."""
-    impl = N.load_impl(impl_file(tmp_path, K3))
-    rep = N.check(C.bank(0, "course", impl=True), ("oracle",), impl)
-    ce = next(r for r in rep.results if r.name == "smallest failing case").counterexample
-    assert int(np.prod(ce["shape"])) == 3 and ce["dtype"] == "float64"
-
-
-def test_shrunk_case_is_a_local_minimum(tmp_path):
-    """No candidate of the shrunk case fails any more: greedy shrinking ran to the end."""
-    impl = N.load_impl(impl_file(tmp_path, K3))
-    case = next(c for c in C.bank(0, "course", ("float32",), impl=True) if c.K >= 8)
-
-    def fails(c):
-        return N.compare(c, N.run_impl(impl, c), N.oracle_truth(c)).verdict == "failed"
-
-    small = N.shrink(impl, case, fails)
-    assert fails(small) and small.K == 3
-    assert not any(fails(c) for c in N._candidates(small))
-
-
 # ---------------------------------------------------------------- review: hang, bar, width
-def test_a_hang_is_one_error_row(tmp_path, capsys):
-    body = CORRECT + "def gradient(z, g, axes):\n    while True:\n        pass\n"
-    code, out, _ = run_main(["numeric", "--impl", impl_file(tmp_path, body), "--timeout",
-                             "0.2", *FAST, "--json"], capsys)
-    obj = json.loads(out)
-    bad = [r for r in obj["results"] if r["verdict"] in ("failed", "error")]
-    assert code == 1 and len(bad) == 1 and bad[0]["name"] == "time limit"
-    assert "ran past the 0.2 s limit on c000" in bad[0]["detail"]
-    assert "later case(s) not run" in bad[0]["detail"]
-    assert "time limit per call: 0.2 s" in "\n".join(obj["notes"])
 
 
 class _Tty:
@@ -459,17 +286,6 @@ def test_export_handouts_compile_with_pdflatex(args, tmp_path, capsys):
     run = subprocess.run([exe, "-interaction=nonstopmode", "-halt-on-error", tex.name],
                          cwd=tmp_path, capture_output=True, text=True, timeout=120)
     assert run.returncode == 0, run.stdout[-2000:]
-
-
-def test_an_error_mentioning_a_limit_is_still_an_error(tmp_path):
-    """Only a real time-out is set aside for the one 'time limit' row, not any message
-    that happens to contain the word."""
-    body = CORRECT + "def gradient(z, g, axes):\n    raise RuntimeError('rate limit; not run')\n"
-    impl = N.load_impl(impl_file(tmp_path, body))
-    rep = N.check(C.bank(0, "course", impl=True), ("oracle",), impl)
-    rows = [r for r in rep.results if r.group == "impl vs oracle · course"]
-    assert rep.exit_code == 1 and rows and all(r.verdict == "error" for r in rows)
-    assert not any(r.name == "time limit" for r in rep.results)
 
 
 def test_nan_at_masked_entries_fails_not_flagged(tmp_path):
