@@ -49,7 +49,7 @@ FRAMEWORK_NOTES = {  # known deviations, cited in the report
 }
 RANK = {PASSED: 0, SKIPPED: -1, FLAGGED: 1, ERROR: 2, FAILED: 3}
 COLUMNS = ("cases", "abs err", "rel err", "ulps", "fwd ulps", "bits lost")
-NARROW = ("cases", "abs err", "rel err", "ulps")  # the table's columns below 100 columns
+NARROW = ("cases", "abs err", "rel err", "ulps")  # the columns kept on a narrow terminal
 LIMIT_NOTE = ("all −inf slice, +inf ties: f = −inf (+inf) and the gradient has no "
               "limit-independent value (along z = log p − t·1 (+ t·1) the shares tend to any "
               "probability vector p); "
@@ -222,22 +222,7 @@ def check(cases: list[Case], refs=REFS, impl: Impl | None = None, strict: bool =
             "missing": {n: i for n, i in p.missing}, "seconds": round(elapsed, 3),
             "tolerances": tol, "groups": [COURSE, EXTENDED]}
     return Report("numeric", title, tuple(results), columns=COLUMNS, notes=tuple(notes),
-                  meta=meta)
-
-
-def narrow(report: Report) -> Report:
-    """The report for a terminal under ~100 columns: the ``NARROW`` columns, and each
-    detail as a numbered footnote (``[1]``) printed in full under the tables."""
-    from dataclasses import replace
-
-    results, notes = [], []
-    for r in report.results:
-        if r.detail and not r.counterexample:
-            notes.append(f"[{len(notes) + 1}] {r.group}, {r.name}: {r.detail}")
-            r = replace(r, detail=f"[{len(notes)}]")
-        results.append(r)
-    return replace(report, results=tuple(results), columns=NARROW,
-                   notes=tuple(notes) + report.notes)
+                  meta=meta, narrow_columns=NARROW)
 
 
 def _framework_notes(rows, p: Plan) -> list[str]:

@@ -2,6 +2,13 @@
 
 The one place that turns results into text for a terminal.  ``rich`` is
 imported only when a report is actually rendered.
+
+On a console narrower than a table would need (its columns at their natural
+width plus ``DETAIL_ROOM`` for the detail), :func:`render` keeps the report's
+``narrow_columns`` (all columns if it names none), and each detail that would
+not fit on one line (and is longer than ``DETAIL_SHORT``) becomes a numbered
+footnote (``[1]``), printed in full under the tables.  ``--json`` and
+``--export`` never go through this: they get every column and every detail.
 """
 
 from __future__ import annotations
@@ -17,17 +24,20 @@ from lsecheck.results import FLAGGED, KIND, Report, Result
 # point is a warning (precision loss, an edge-case deviation).
 STYLE = {"ok": "green", "warn": "yellow", "skip": "dim", "open": "yellow", "bad": "bold red"}
 MARK = {"ok": "✓", "warn": "!", "skip": "·", "open": "?", "bad": "✗"}
+DETAIL_ROOM = 16  # terminal cells: a detail column narrower than this reads badly
+DETAIL_SHORT = 20  # cells: a detail this short stays in the table (the others give way)
 
 _console = None
 
 
-def console(file=None):
-    """The one shared rich Console (stdout), or a new one writing to ``file``."""
+def console(file=None, width: int = 120):
+    """The one shared rich Console (stdout), or a new one writing to ``file``
+    (``width`` columns: tests, and files read outside a terminal)."""
     global _console
     from rich.console import Console
 
     if file is not None:
-        return Console(file=file, width=120, highlight=False)
+        return Console(file=file, width=width, highlight=False)
     if _console is None:
         _console = Console(highlight=False)
     return _console
@@ -63,7 +73,8 @@ def verdict_text(verdict: str):
 
 
 def render(report: Report, con=None) -> None:
-    """Print ``report`` as one table a group, then notes and the verdict."""
+    """Print ``report`` as one table a group, then notes and the verdict; on a narrow
+    console with fewer columns and long details as footnotes (see the module docstring)."""
     from rich.table import Table
     from rich.text import Text
 
@@ -71,17 +82,29 @@ def render(report: Report, con=None) -> None:
     groups: dict[str, list[Result]] = {}
     for r in report.results:
         groups.setdefault(r.group, []).append(r)
+    columns = report.columns
+    if report.narrow_columns and any(_room(report, rows, columns, con.width) < DETAIL_ROOM
+                                     and _longest(rows) > _room(report, rows, columns, con.width)
+                                     for rows in groups.values()):
+        columns = tuple(c for c in columns if c in report.narrow_columns)
+    footnotes: list[str] = []
     for group, rows in groups.items():
         title = report.title + (f" — {group}" if group else "")
+        room = _room(report, rows, columns, con.width)
+        fold = room < DETAIL_ROOM and _longest(rows) > room  # details that do not fit: below
         table = Table(title=title, title_justify="left", show_lines=False)
         table.add_column("name", overflow="fold")
-        for col in report.columns:
+        for col in columns:
             table.add_column(col, overflow="fold")
         table.add_column("verdict", no_wrap=True)
         table.add_column("detail", overflow="fold")
         for r in rows:
-            cells = [fmt(r.info.get(c)) for c in report.columns]
-            table.add_row(r.name, *cells, verdict_text(r.verdict), r.detail)
+            detail = r.detail
+            if fold and _cells(detail) > max(room, DETAIL_SHORT):
+                footnotes.append(f"[{len(footnotes) + 1}] {_where(r)}: {detail}")
+                detail = f"[{len(footnotes)}]"
+            cells = [fmt(r.info.get(c)) for c in columns]
+            table.add_row(r.name, *cells, verdict_text(r.verdict), detail)
         con.print(table)
     shown: list = []  # a counterexample shared by several rows is printed once
     for r in report.results:
@@ -90,6 +113,8 @@ def render(report: Report, con=None) -> None:
             con.print(Text(f"counterexample for {r.name}:", style=STYLE["bad"]))
             for key, value in r.counterexample.items():
                 con.print(f"  {key} = {fmt(value)}")
+    for note in footnotes:
+        con.print(Text(note))
     for note in report.notes:
         con.print(Text(note, style="dim"))
     counts = ", ".join(f"{n} {v}" for v, n in report.counts().items())
@@ -97,6 +122,33 @@ def render(report: Report, con=None) -> None:
     line = Text(f"{report.command}: {report.verdict}", style=STYLE[kind])
     line.append(f" ({counts})" if counts else " (nothing checked)", style="")
     con.print(line)
+
+
+def _cells(text: str) -> int:
+    """Terminal cells of the longest line of ``text``."""
+    from rich.cells import cell_len
+
+    return max((cell_len(line) for line in str(text).split("\n")), default=0)
+
+
+def _longest(rows: list[Result]) -> int:
+    return max((_cells(r.detail) for r in rows), default=0)
+
+
+def _room(report: Report, rows: list[Result], columns, width: int) -> int:
+    """Cells left for the detail column when every other column of this table has its
+    natural width (rich's default box: a border and one space each side a cell)."""
+    fixed = max((_cells(r.name) for r in rows), default=0)
+    fixed = max(fixed, len("name"))
+    for c in columns:
+        fixed += max([_cells(c)] + [_cells(fmt(r.info.get(c))) for r in rows])
+    fixed += max([len("verdict")] + [_cells(f"{MARK[look(r.verdict)]} {r.verdict}")
+                                     for r in rows])
+    return width - fixed - 3 * (len(columns) + 3) - 1
+
+
+def _where(r: Result) -> str:
+    return f"{r.group}, {r.name}" if r.group else r.name
 
 
 def _plain(value: Any) -> Any:

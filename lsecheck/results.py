@@ -76,7 +76,8 @@ class Result:
 
 @dataclass(frozen=True)
 class Report:
-    """What a command found.  ``columns`` names the ``info`` keys shown."""
+    """What a command found.  ``columns`` names the ``info`` keys shown;
+    ``narrow_columns`` those of them kept on a narrow terminal (none named: all)."""
 
     command: str
     title: str
@@ -84,6 +85,7 @@ class Report:
     columns: tuple[str, ...] = ()
     notes: tuple[str, ...] = ()
     meta: Mapping[str, Any] = field(default_factory=dict)
+    narrow_columns: tuple[str, ...] = ()
 
     @property
     def verdict(self) -> str:

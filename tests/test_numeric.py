@@ -246,23 +246,27 @@ def test_progress_bar_only_for_a_terminal_without_json():
 
 
 def test_tables_fit_80_columns():
+    """At 80 columns: the NARROW columns, details as footnotes; at 120 every column."""
     import io
 
-    from rich.console import Console
-
-    from lsecheck.render import render
+    from lsecheck.render import console, render, to_dict
 
     impl = N.load_impl(str(EX / "exp_z_minus_f.py"))
     rep = N.check(C.bank(0, impl=True), ("oracle",), impl)
+    assert rep.narrow_columns == N.NARROW
     buf = io.StringIO()
-    small = N.narrow(rep)
-    render(small, Console(file=buf, width=80, highlight=False))
-    lines = buf.getvalue().splitlines()
+    render(rep, console(file=buf, width=80))
+    out = buf.getvalue()
+    lines = out.splitlines()
     assert max(map(len, lines)) <= 80
     assert any("│ |z| ≈ 1e15 " in line for line in lines)  # the name column is not crushed
-    assert small.columns == N.NARROW and "precision loss" in buf.getvalue()  # footnotes
-    assert [r.detail for r in rep.results if r.detail] and \
-        all(r.detail.startswith("[") for r in small.results if r.detail)
+    assert "fwd ulps" not in out and "bits lost" not in out
+    assert "│ [1]" in out and "precision loss" in out.split("│ [1]")[-1]  # footnotes below
+    buf = io.StringIO()
+    render(rep, console(file=buf, width=120))
+    assert "fwd ulps" in buf.getvalue() and "bits lost" in buf.getvalue()
+    row = to_dict(rep)["results"][0]  # --json: every column, whatever the terminal
+    assert all(c in row for c in N.COLUMNS)
 
 
 @pytest.mark.parametrize("args", [

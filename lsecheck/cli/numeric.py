@@ -8,7 +8,6 @@ from lsecheck.cli.common import emit, export_option, json_option
 
 REF_NAMES = ("torch", "jax", "autograd", "scipy", "fd", "oracle")
 PROGRESS_MIN = 20  # cases: shorter sweeps get no progress bar
-NARROW_BELOW = 100  # terminal columns: below this the table drops fwd ulps and bits lost
 
 
 def show_progress(stdout, as_json: bool, n_cases: int) -> bool:
@@ -105,21 +104,7 @@ def numeric(axes, shape, dtype, refs, impl, which, seed, strict, timeout, as_jso
             report = N.check(bank, refs, imp, strict, lambda k: bar.advance(task, k), seed)
     else:
         report = N.check(bank, refs, imp, strict, None, seed)
-    shown = report
-    if not as_json:
-        from lsecheck.render import console
-
-        if console().width < NARROW_BELOW:  # every column and detail stays in --json
-            shown = N.narrow(report)
-    if shown is report:
-        return emit(report, as_json, export)
-    code = emit(shown, as_json)
-    if export is not None:  # the handout gets the whole report, not the terminal's cut
-        from lsecheck import export as ex
-
-        ex.write(report, export)
-        click.echo(f"wrote {export}", err=True)
-    return code
+    return emit(report, as_json, export)
 
 
 COMMANDS = (numeric,)
