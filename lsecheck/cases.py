@@ -270,7 +270,7 @@ def _values(kind: str, shape, ax, dtype, rng) -> np.ndarray | None:
         "−inf entries": {i: -np.inf for i in range(0, len(slots), 2)},
         "all −inf slice": {i: -np.inf for i in range(len(slots))},
         # one +inf: its share tends to 1 on every path (a true limit); two: the split
-        # between them depends on the path (see lsecheck.numeric.admissible)
+        # between them depends on the path (see lsecheck.compare.admissible)
         "one +inf entry": {len(slots) - 1: np.inf},
         "+inf entries": {0: np.inf, len(slots) - 1: np.inf},
         "nan entry": {len(slots) // 2: np.nan},

@@ -65,7 +65,7 @@ the tied entries tied (:math:`z = c\mathbf 1 - t\mathbf 1`, softmax :math:`1/n`
 for every :math:`t`): *the mass goes to the entries equal to the maximum,
 split evenly among ties* — one rule for ±inf, which keeps every slice's shares
 summing to 1 (except nan slices).  ``lsecheck numeric`` accepts nan or any
-shares summing to 1 there (:func:`lsecheck.numeric.admissible`).
+shares summing to 1 there (:func:`lsecheck.compare.admissible`).
 
 Performance: the work is done in row blocks of the ``(kept, reduced)``
 matrix, 1 MiB each (half a 2 MiB L2 cache), so that subtract / exp / sum / scale
