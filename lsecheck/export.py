@@ -16,23 +16,32 @@ from lsecheck.results import Report
 FORMATS = (".md", ".tex")
 
 
-def check_path(path: str | Path, formats: tuple[str, ...] = FORMATS) -> Path:
-    """Refuse an export path before any work is done: bad suffix, no folder."""
+def check_path(path: str | Path, formats: tuple[str, ...] = FORMATS,
+               option: str = "--export") -> Path:
+    """Refuse an output path before any work is done: bad suffix, a directory, no
+    folder, or a place that cannot be written.  Writability is tested by opening the
+    file for appending (and removing it if it was new): ``os.access`` says yes to
+    root even on read-only places such as /proc.  ``option`` names the argument."""
     p = Path(path)
     if p.suffix.lower() not in formats:
         raise LseError(
-            f"--export {path}: unknown format {p.suffix or '(none)'!r}; "
+            f"{option} {path}: unknown format {p.suffix or '(none)'!r}; "
             f"use a file ending in {', '.join(formats)}"
         )
     if p.is_dir():
-        raise LseError(f"--export {path}: is a directory; name a file")
+        raise LseError(f"{option} {path}: is a directory; name a file")
     parent = p.parent if str(p.parent) else Path(".")
     if not parent.is_dir():
-        raise LseError(f"--export {path}: folder {parent} does not exist; create it first")
-    import os
-
-    if not os.access(parent, os.W_OK) or (p.exists() and not os.access(p, os.W_OK)):
-        raise LseError(f"--export {path}: not writable; choose another path")
+        raise LseError(f"{option} {path}: folder {parent} does not exist; create it first")
+    existed = p.exists()
+    try:
+        with open(p, "ab"):
+            pass
+    except OSError as e:
+        raise LseError(f"{option} {path}: cannot write there ({e.strerror}); "
+                       "choose another path") from None
+    if not existed:
+        p.unlink()
     return p
 
 

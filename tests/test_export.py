@@ -68,3 +68,10 @@ def test_a_real_report_compiles_with_pdflatex(tmp_path):
                          cwd=tmp_path, capture_output=True, timeout=120)
     assert run.returncode == 0, run.stdout[-2000:]
     assert (tmp_path / "p.pdf").stat().st_size > 10_000
+
+
+def test_unwritable_place_is_refused_and_probe_leaves_nothing(tmp_path):
+    with pytest.raises(LseError, match=r"--plot /proc/x\.md: cannot write there"):
+        export.check_path("/proc/x.md", option="--plot")
+    p = export.check_path(tmp_path / "new.md")
+    assert not p.exists()  # the probe removed the file it made
