@@ -40,7 +40,7 @@ from pathlib import Path
 import sympy as sp
 
 from lsecheck import latex, symbolic
-from lsecheck.derivation import Chain, Derivation
+from lsecheck.derivation import Chain, Derivation, Step
 from lsecheck.errors import LseError
 from lsecheck.limits import TimeLimit, time_limit
 from lsecheck.results import NOT_CHECKABLE, PROVED, REFUTED, UNDECIDED, Report, Result
@@ -146,7 +146,8 @@ def context(d: Derivation) -> Context:
                 ctx.scalars[lhs] = rhs
             ctx.known.add(name)
             if len(r.sides) > 2:
-                ctx.checks.append((f"definition of {r.sides[0].text}", r.sides[1:]))
+                ctx.checks.append((f"definition of {r.sides[0].text}",
+                                   [Step(s.text, s.line, s.col) for s in r.sides[1:]]))
     return ctx
 
 
@@ -640,7 +641,7 @@ def check_chain(name, steps, conditions, ctx: Context, max_n: int, timeout: floa
     """
     path = ctx.path
     tie_pair = (ctx.argmax, TAU) if ties else None
-    prepared = [_prepare(s.latex, s.line, s.col, getattr(s, "why", ""), ctx, path, tie_pair,
+    prepared = [_prepare(s.latex, s.line, s.col, s.why, ctx, path, tie_pair,
                          timeout) for s in steps]
     exprs = [p.expr for p in prepared if p.expr is not None]
     idx = set().union(*(_indices(e) for e in exprs)) if exprs else set()
@@ -706,9 +707,8 @@ def check_derivation(d: Derivation, max_n: int = 6, timeout: float = 10.0) -> Re
     t0 = time.perf_counter()
     ctx = context(d)
     results = []
-    for name, sides in ctx.checks:
-        results += check_chain(name, [_SideStep(s) for s in sides], [], ctx, max_n, timeout,
-                               name)
+    for name, steps in ctx.checks:
+        results += check_chain(name, steps, [], ctx, max_n, timeout, name)
     for ch in d.chains:
         conds = _parse_conditions(ch.case, d.path, ch.line)
         results += check_chain(ch.name, ch.steps, conds, ctx, max_n, timeout, group_of(ch),
@@ -722,25 +722,6 @@ def check_derivation(d: Derivation, max_n: int = 6, timeout: float = 10.0) -> Re
     return Report("check", d.title, tuple(results), COLUMNS, tuple(notes),
                   {"path": d.path, "max_n": max_n, "timeout": timeout,
                    "seconds": round(time.perf_counter() - t0, 3)})
-
-
-@dataclass(frozen=True)
-class _SideStep:
-    side: object
-
-    @property
-    def latex(self):
-        return self.side.text
-
-    @property
-    def line(self):
-        return self.side.line
-
-    @property
-    def col(self):
-        return self.side.col
-
-    why = ""
 
 
 def group_of(ch: Chain) -> str:
