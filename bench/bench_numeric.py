@@ -159,8 +159,9 @@ def accuracy():
 def one_input():
     from lsecheck import cases as C
     from lsecheck import numeric as N
+    from lsecheck.impl import load_impl
 
-    impl = N.load_impl(str(ROOT / "examples" / "softmax_form.py"))
+    impl = load_impl(str(ROOT / "examples" / "softmax_form.py"))
     case = next(c for c in C.bank(0, shape=(16, 32, 64), axes_list=[(1, 2)],
                                   dtypes=("float64",), impl=True) if c.kind == "scale 1")
     # imports first (they are "beyond" the figure), then the first check (JAX compiles the

@@ -34,14 +34,11 @@ from lsecheck.compare import (
     vs_backend,
 )
 from lsecheck.errors import LseError
-from lsecheck.impl import Impl, Output, load_impl, run_backend, run_impl
+from lsecheck.impl import Impl, run_backend, run_impl
 from lsecheck.results import ERROR, FAILED, FLAGGED, PASSED, SKIPPED, Report, Result
 from lsecheck.shrink import show, smallest_failure
 
-__all__ = [  # what callers import from here (the CLI, tests, bench)
-    "COLUMNS", "REFS", "Impl", "Output", "Report", "check", "compare", "load_impl",
-    "oracle_truth", "plan", "sweep",
-]
+__all__ = ["COLUMNS", "REFS", "Report", "check", "plan", "sweep"]
 
 REFS = ("torch", "jax", "autograd", "fd", "oracle")
 FRAMEWORK_NOTES = {  # known deviations, cited in the report

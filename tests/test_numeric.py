@@ -11,6 +11,7 @@ from test_impl import impl_file
 from lsecheck import cases as C
 from lsecheck import numeric as N
 from lsecheck.cli import cli
+from lsecheck.impl import load_impl
 
 EX = Path(__file__).resolve().parent.parent / "examples"
 FAST = ["--ref", "fd,oracle"]
@@ -23,7 +24,7 @@ def verdicts(report):
 # ---------------------------------------------------------------- correct implementations
 @pytest.mark.parametrize("seed", [0, 1, 2])
 def test_softmax_form_has_zero_false_alarms(seed):
-    impl = N.load_impl(str(EX / "softmax_form.py"))
+    impl = load_impl(str(EX / "softmax_form.py"))
     bank = C.bank(seed, impl=True)
     rep = N.check(bank, ("oracle", "fd"), impl, strict=True, seed=seed)
     assert verdicts(rep) == {"passed"}, [(r.group, r.name, r.detail) for r in rep.results
@@ -76,7 +77,7 @@ def test_each_mistake_is_caught_with_a_shrunk_counterexample(example, capsys):
 
 
 def test_float64_computed_in_float32_fails_in_float64_only():
-    impl = N.load_impl(str(EX / "mistake_float32_inside.py"))
+    impl = load_impl(str(EX / "mistake_float32_inside.py"))
     rep = N.check(C.bank(0, "course", ("float64",), impl=True), ("oracle",), impl)
     assert rep.exit_code == 1
     rep = N.check(C.bank(0, "course", ("float32",), impl=True), ("oracle",), impl)
@@ -180,7 +181,7 @@ def test_fd_alone_catches_a_wrong_axis(tmp_path):
             "    ax = tuple(range(z.ndim)) if axes is None else axes\n"
             "    gk = np.reshape(g, [1 if i in ax else n for i, n in enumerate(z.shape)])\n"
             "    return (gk * softmax(z, 0 if z.ndim else None)).astype(z.dtype)\n")
-    impl = N.load_impl(impl_file(tmp_path, body))
+    impl = load_impl(impl_file(tmp_path, body))
     rep = N.check(C.bank(0, "course", ("float64",), impl=True), ("fd",), impl)
     assert rep.exit_code == 1
     assert any("difference quotient" in r.detail for r in rep.results)
@@ -199,13 +200,13 @@ def test_fresh_off_by_1e9_fails_and_off_by_1e12_is_no_false_alarm(tmp_path):
     """Written here, not taken from examples/: 1e-9 fails at ordinary float64 inputs;
     1e-12 (4.5e3 eps, under GRAD_FLOOR) passes — flagged for its 12 lost bits, not failed."""
     bank = C.bank(0, "course", ("float64",), impl=True)
-    off9 = N.load_impl(impl_file(tmp_path, SCALED.format(rel="1e-9"), "off9.py"))
+    off9 = load_impl(impl_file(tmp_path, SCALED.format(rel="1e-9"), "off9.py"))
     rep = N.check(bank, ("oracle", "fd"), off9)
     assert rep.exit_code == 1
     course = [r for r in rep.results if r.group == "impl vs oracle · course"]
     assert course and all(r.verdict == "failed" for r in course)
     assert all("gradient off by 1e-09 relative" in r.detail for r in course)
-    off12 = N.load_impl(impl_file(tmp_path, SCALED.format(rel="1e-12"), "off12.py"))
+    off12 = load_impl(impl_file(tmp_path, SCALED.format(rel="1e-12"), "off12.py"))
     rep = N.check(bank, ("oracle", "fd"), off12)
     assert rep.exit_code == 0 and not any(r.kind == "bad" for r in rep.results)
     assert {r.verdict for r in rep.results if r.group.startswith("impl vs oracle")} == {"flagged"}
@@ -218,7 +219,7 @@ def test_fresh_float64_computed_in_float32_fails(tmp_path):
             "def forward(z, axes):\n    return f0(z.astype(np.float32), axes).astype(z.dtype)\n"
             "def gradient(z, g, axes):\n"
             "    return g0(z.astype(np.float32), np.float32(g), axes).astype(z.dtype)\n")
-    impl = N.load_impl(impl_file(tmp_path, body))
+    impl = load_impl(impl_file(tmp_path, body))
     rep = N.check(C.bank(1, "course", ("float64",), impl=True), ("oracle",), impl)
     assert rep.exit_code == 1
     assert all(r.verdict == "failed" for r in rep.results if r.group.endswith("course"))
@@ -251,7 +252,7 @@ def test_tables_fit_80_columns():
 
     from lsecheck.render import console, render, to_dict
 
-    impl = N.load_impl(str(EX / "exp_z_minus_f.py"))
+    impl = load_impl(str(EX / "exp_z_minus_f.py"))
     rep = N.check(C.bank(0, impl=True), ("oracle",), impl)
     assert rep.narrow_columns == N.NARROW
     buf = io.StringIO()
@@ -299,7 +300,7 @@ def test_nan_at_masked_entries_fails_not_flagged(tmp_path):
             "def gradient(z, g, axes):\n"
             "    v = g0(z, g, axes)\n"
             "    return np.where(np.isneginf(z).any(), np.nan, v).astype(z.dtype)\n")
-    impl = N.load_impl(impl_file(tmp_path, body))
+    impl = load_impl(impl_file(tmp_path, body))
     rep = N.check(C.bank(0, impl=True), ("oracle",), impl)
     row = next(r for r in rep.results if r.name == "−inf entries")
     assert row.verdict == "failed" and "nan/inf where the answer is finite" in row.detail

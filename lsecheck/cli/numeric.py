@@ -67,6 +67,7 @@ def numeric(axes, shape, dtype, refs, impl, which, seed, strict, timeout, as_jso
 
     from lsecheck import cases as C
     from lsecheck import numeric as N
+    from lsecheck.impl import load_impl
 
     shp = C.parse_shape(shape) if shape is not None else None
     axes_list = []
@@ -84,7 +85,7 @@ def numeric(axes, shape, dtype, refs, impl, which, seed, strict, timeout, as_jso
         dts = (dtype,) if dtype else C.DTYPES
         C.check_size(shp or (3, 4, 5), "oracle" in refs,
                      C.count(shp or (3, 4, 5), axes_list, dts))
-    imp = N.load_impl(impl, timeout) if impl else None
+    imp = load_impl(impl, timeout) if impl else None
     bank = C.bank(seed, which, (dtype,) if dtype else C.DTYPES, shp, axes_list or None,
                   impl=imp is not None)
     if not bank:
