@@ -45,8 +45,6 @@ def prove(max_n, theorems, timeout, as_json, export):
     """
     import gc
 
-    if export is not None:
-        _probe(export)
     # SymPy's import and the proofs make many objects and few cycles: no collector passes,
     # and once done, freeze the heap so that the exit does not walk it once more (~0.15 s).
     gc.disable()
@@ -59,23 +57,6 @@ def prove(max_n, theorems, timeout, as_json, export):
     finally:
         gc.enable()
         gc.freeze()
-
-
-def _probe(path) -> None:
-    """Open the handout file before the work, so an unwritable path fails first."""
-    import os
-
-    from lsecheck.errors import LseError
-
-    existed = os.path.exists(path)
-    try:
-        with open(path, "a", encoding="utf-8"):
-            pass
-    except OSError as e:
-        raise LseError(f"--export {path}: cannot write ({e.strerror}); choose another path") \
-            from None
-    if not existed:
-        os.remove(path)
 
 
 COMMANDS = (prove,)
