@@ -29,11 +29,10 @@ import re
 import unicodedata
 from pathlib import Path
 
+from lsecheck import render as base
 from lsecheck.errors import LseError
 from lsecheck.export import TEX_MARK, TEX_PREAMBLE, tex_escape
-from lsecheck.render import MARK as _MARK
-from lsecheck.render import STYLE as _STYLE
-from lsecheck.render import look
+from lsecheck.render import MARK, look
 
 CDN = "https://cdn.jsdelivr.net/npm/mathjax@3/es5/tex-svg.js"
 FORMATS = (".md", ".tex", ".html")
@@ -217,20 +216,18 @@ def render(w, con=None, pause=None) -> None:
     from rich.table import Table
     from rich.text import Text
 
-    from lsecheck import render as base
-
     con = con or base.console()
     con.print(Text(w.title, style="bold"), Text(f"  ({w.source})", style="dim"))
     for sec in w.sections:
         if pause is not None and not pause():
-            return _stopped(w, con, base, sec.title)
+            return _stopped(w, con, sec.title)
         con.print(Rule(Text(sec.title, style="bold cyan"), align="left"))
         if sec.text:
             con.print(escape(prose(sec.text)))
         for st in sec.steps:
             if pause is not None and not pause():
-                return _stopped(w, con, base, sec.title)
-            con.print(_step_grid(st, base))
+                return _stopped(w, con, sec.title)
+            con.print(_step_grid(st))
         if sec.table is not None:
             table = Table(show_edge=False, pad_edge=False, box=None, header_style="bold")
             for h in sec.table.header:
@@ -244,10 +241,10 @@ def render(w, con=None, pause=None) -> None:
         con.print()
     for note in w.notes:
         con.print(Text(note, style="dim"))
-    _summary(w, con, base)
+    _summary(w, con)
 
 
-def _stopped(w, con, base, where: str) -> None:
+def _stopped(w, con, where: str) -> None:
     """q under --step: say where, and still give the verdict of the whole walkthrough
     (everything was checked before the first pause; the exit code is that verdict)."""
     from rich.text import Text
@@ -255,10 +252,10 @@ def _stopped(w, con, base, where: str) -> None:
     con.print()
     con.print(Text(f"stopped at '{where}'; every step was checked before the first pause",
                    style="dim"))
-    _summary(w, con, base)
+    _summary(w, con)
 
 
-def _summary(w, con, base) -> None:
+def _summary(w, con) -> None:
     from rich.text import Text
 
     report = w.report()
@@ -272,20 +269,15 @@ def cex_items(ce):
     return [(k, v) for k, v in ce.items() if k not in ("file", "line", "col")]
 
 
-def _step_grid(st, base):
+def _step_grid(st):
     """One step: the verdict in a fixed column, the maths, its note and counterexample below."""
     from rich.table import Table
     from rich.text import Text
 
-
     grid = Table.grid(padding=(0, 1))
     grid.add_column(width=18, no_wrap=True)
     grid.add_column(ratio=1)
-    if st.verdict:
-        kind = look(st.verdict)
-        mark = Text(f"  {_MARK[kind]} {st.verdict}", style=_STYLE[kind])
-    else:
-        mark = Text("")
+    mark = Text.assemble("  ", base.verdict_text(st.verdict)) if st.verdict else Text("")
     grid.add_row(mark, Text(unicode_math(st.shown), style="bold" if st.verdict else ""))
     if st.note:
         grid.add_row("", Text(st.note, style="dim"))
@@ -314,14 +306,13 @@ def _md_table(t) -> list[str]:
 
 
 def to_markdown(w) -> str:
-
     out = [f"# {w.title}", "", f"*Source: `{w.source}`*", ""]
     for sec in w.sections:
         out += [f"## {sec.title}", ""]
         if sec.text:
             out += [sec.text, ""]
         for st in sec.steps:
-            mark = f"**{_MARK[look(st.verdict)]} {st.verdict}**" if st.verdict else ""
+            mark = f"**{MARK[look(st.verdict)]} {st.verdict}**" if st.verdict else ""
             out += ["$$", st.shown, "$$", ""]
             tail = " — ".join(x for x in (mark, st.note) if x)
             if tail:
@@ -348,8 +339,6 @@ TEX_GEOMETRY = r"\usepackage[margin=2.2cm]{geometry}"
 
 
 def to_latex(w) -> str:
-
-    mark = TEX_MARK
     out = [*TEX_PREAMBLE,
            TEX_GEOMETRY,  # the code and the numeric tables are ~80 characters wide
            r"\begin{document}", rf"\section*{{{tex_escape(w.title)}}}",
@@ -362,7 +351,7 @@ def to_latex(w) -> str:
             out += [r"\[", st.shown, r"\]"]
             tail = []
             if st.verdict:
-                tail.append(mark[look(st.verdict)] + rf" \emph{{{st.verdict}}}")
+                tail.append(TEX_MARK[look(st.verdict)] + rf" \emph{{{st.verdict}}}")
             if st.note:
                 tail.append(tex_escape(st.note))
             if tail:
@@ -476,7 +465,6 @@ def _html_prose(text: str) -> str:
 
 
 def to_html(w, mathjax: str | None = None) -> str:
-
     kind, value = find_mathjax(mathjax)
     if kind == "inline":  # keep the HTML parser out of the script's strings and regexes
         body = value.replace("</script", "<\\/script").replace("<!--", "<\\!--")
@@ -499,7 +487,7 @@ def to_html(w, mathjax: str | None = None) -> str:
             out.append(f"<p>{_html_prose(sec.text)}</p>")
         for st in sec.steps:
             k = look(st.verdict) if st.verdict else "skip"
-            label = f"{_MARK[k]} {st.verdict}" if st.verdict else ""
+            label = f"{MARK[k]} {st.verdict}" if st.verdict else ""
             out.append(f'<div class="step"><span class="verdict {k}">{html.escape(label)}</span>'
                        f'<div class="math">{_html_math(st.shown)}</div>')
             if st.note:
