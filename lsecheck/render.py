@@ -83,15 +83,13 @@ def render(report: Report, con=None) -> None:
     for r in report.results:
         groups.setdefault(r.group, []).append(r)
     columns = report.columns
-    if report.narrow_columns and any(_room(report, rows, columns, con.width) < DETAIL_ROOM
-                                     and _longest(rows) > _room(report, rows, columns, con.width)
+    if report.narrow_columns and any(_fold(report, rows, columns, con.width) is not None
                                      for rows in groups.values()):
         columns = tuple(c for c in columns if c in report.narrow_columns)
     footnotes: list[str] = []
     for group, rows in groups.items():
         title = report.title + (f" — {group}" if group else "")
-        room = _room(report, rows, columns, con.width)
-        fold = room < DETAIL_ROOM and _longest(rows) > room  # details that do not fit: below
+        room = _fold(report, rows, columns, con.width)  # None: every detail fits
         table = Table(title=title, title_justify="left", show_lines=False)
         table.add_column("name", overflow="fold")
         for col in columns:
@@ -100,7 +98,7 @@ def render(report: Report, con=None) -> None:
         table.add_column("detail", overflow="fold")
         for r in rows:
             detail = r.detail
-            if fold and _cells(detail) > max(room, DETAIL_SHORT):
+            if room is not None and _cells(detail) > max(room, DETAIL_SHORT):
                 footnotes.append(f"[{len(footnotes) + 1}] {_where(r)}: {detail}")
                 detail = f"[{len(footnotes)}]"
             cells = [fmt(r.info.get(c)) for c in columns]
@@ -131,8 +129,11 @@ def _cells(text: str) -> int:
     return max((cell_len(line) for line in str(text).split("\n")), default=0)
 
 
-def _longest(rows: list[Result]) -> int:
-    return max((_cells(r.detail) for r in rows), default=0)
+def _fold(report: Report, rows: list[Result], columns, width: int) -> int | None:
+    """The room left for details in this table when some do not fit it, else None."""
+    room = _room(report, rows, columns, width)
+    longest = max((_cells(r.detail) for r in rows), default=0)
+    return room if room < DETAIL_ROOM and longest > room else None
 
 
 def _room(report: Report, rows: list[Result], columns, width: int) -> int:
