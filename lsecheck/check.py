@@ -541,7 +541,7 @@ def _search(an, bn, nv, top, trials: int = symbolic.TRIALS) -> Search:
             a, b = _real(an, env), _real(bn, env)
             if a is None or b is None:
                 skipped += 1
-            elif abs(a - b) > symbolic.REL_TOL * (1 + abs(a) + abs(b)):
+            elif symbolic._differs(a, b):  # the one rule of a real difference (REL_TOL)
                 if best is None or abs(a - b) > best[0]:
                     best = (abs(a - b), env)
             else:
