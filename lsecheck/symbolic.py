@@ -79,7 +79,6 @@ n = sp.Symbol("n", integer=True, positive=True)
 i, j, k, l = sp.symbols("i j k l", integer=True, positive=True)
 m = sp.Symbol("m", real=True)
 u = sp.Symbol("u", positive=True)  # u = exp(m)
-INDICES = (i, j, k, l)
 
 
 class NotExact(Exception):
@@ -458,9 +457,6 @@ class Frac:
 
     def is_zero(self) -> bool:
         return not self.num
-
-    def is_const(self, gens) -> bool:
-        return all(not self.num.diff(g) and all(not b.diff(g) for b, _ in self.den) for g in gens)
 
     def evaluate(self, values):
         """Value at mpmath numbers ``values`` (one per ring generator)."""

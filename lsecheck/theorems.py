@@ -59,9 +59,6 @@ class Theorem:
         """Smallest n with an instance: as many indices as the pattern has letters."""
         return max([len(set(p)) for p in self.patterns] + [1])
 
-    def n_range(self, max_n: int) -> range:
-        return range(self.n_min, max_n + 1)
-
 
 # --------------------------------------------------------------------------- claims
 
