@@ -18,6 +18,7 @@ from pathlib import Path
 
 from lsecheck.accuracy import magnitude_label
 from lsecheck.errors import LseError
+from lsecheck.export import check_path as check_export
 from lsecheck.results import Report
 
 FORMATS = (".png", ".svg", ".pdf")
@@ -30,30 +31,10 @@ FORMULAS = ("naive", "stable", "exp-f", "exp-max")  # solid lines; frameworks da
 
 def check_path(path: str | Path) -> Path:
     """Refuse a plot path (suffix, folder, permissions) or a missing matplotlib early."""
-    from lsecheck.export import check_path as check_export
-
-    try:
-        p = check_export(path, FORMATS)
-    except LseError as e:  # the same checks as --export, named for this option
-        raise LseError(str(e).replace("--export", "--plot", 1)) from None
+    p = check_export(path, FORMATS, "--plot")  # the same checks as --export, named for --plot
     if importlib.util.find_spec("matplotlib") is None:
         raise LseError(f"--plot: matplotlib is not installed; install the extra: {INSTALL}")
-    probe(p, "--plot")
     return p
-
-
-def probe(p: Path, option: str) -> None:
-    """Open ``p`` for appending (and remove it if it was new): the one sure test of
-    writability (``os.access`` says yes to root on read-only places such as /proc)."""
-    existed = p.exists()
-    try:
-        with open(p, "ab"):
-            pass
-    except OSError as e:
-        raise LseError(f"{option} {p}: cannot write there ({e.strerror}); choose another path") \
-            from None
-    if not existed:
-        p.unlink()
 
 
 def _pyplot():

@@ -31,7 +31,7 @@ from pathlib import Path
 
 from lsecheck import render as base
 from lsecheck.errors import LseError
-from lsecheck.export import TEX_MARK, TEX_PREAMBLE, tex_escape
+from lsecheck.export import TEX_MARK, TEX_PREAMBLE, check_path, tex_escape
 from lsecheck.render import MARK, look
 
 CDN = "https://cdn.jsdelivr.net/npm/mathjax@3/es5/tex-svg.js"
@@ -290,16 +290,6 @@ def _step_grid(st):
 # --- handouts --------------------------------------------------------------------
 
 
-def check_path(path, formats=FORMATS) -> Path:
-    """Refuse an export path early: unknown suffix, missing folder, unwritable place."""
-    from lsecheck.export import check_path as check_export
-    from lsecheck.plot import probe
-
-    p = check_export(path, formats)
-    probe(p, "--export")
-    return p
-
-
 def _md_table(t) -> list[str]:
     row = lambda cells: "| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |"  # noqa: E731
     return [row(t.header), "|" + "---|" * len(t.header)] + [row(r) for r in t.rows] + [""]
@@ -514,7 +504,7 @@ def to_html(w, mathjax: str | None = None) -> str:
 
 def write(w, path, mathjax: str | None = None) -> Path:
     """Write the handout; the format follows the suffix (.md, .tex, .html)."""
-    p = check_path(path)
+    p = check_path(path, FORMATS)
     suffix = p.suffix.lower()
     text = (to_markdown(w) if suffix == ".md" else to_latex(w) if suffix == ".tex"
             else to_html(w, mathjax))

@@ -173,8 +173,9 @@ def test_demo_step_in_a_terminal_goes_on_with_enter_and_stops_with_q():
 
 def test_cli_choices_match_the_library():
     """The CLI keeps its own copy of the choices (so that --help imports nothing heavy)."""
-    from lsecheck import accuracy
+    from lsecheck import accuracy, walkthrough_render
     from lsecheck.cli import teach
 
     assert teach.ACCURACY_FORMS == accuracy.FORM_KEYS
     assert teach.DTYPES == accuracy.DTYPES
+    assert teach.HANDOUTS == walkthrough_render.FORMATS

@@ -10,11 +10,12 @@ import sys
 
 import click
 
-from lsecheck.cli.common import emit, json_option
+from lsecheck.cli.common import emit, export_option, json_option
 
 ACCURACY_FORMS = ("naive", "stable", "exp-f", "exp-max", "reference", "torch", "jax",
                   "autograd", "scipy")  # lsecheck.accuracy.FORM_KEYS (kept light here)
 DTYPES = ("float64", "float32", "float16")
+HANDOUTS = (".md", ".tex", ".html")  # lsecheck.walkthrough_render.FORMATS
 
 
 def _csv(kind, name, choices=None):
@@ -53,22 +54,17 @@ def _whole(text: str) -> int:
     return int(x)
 
 
-def _checked_path(module: str):
-    """A callback refusing a bad output path early, with ``lsecheck.<module>.check_path``."""
+def _plot_path(ctx, param, value):
+    """Refuse a bad --plot path (or a missing matplotlib) before the sweep runs."""
+    if value is None:
+        return None
+    from lsecheck.errors import LseError
+    from lsecheck.plot import check_path
 
-    def callback(ctx, param, value):
-        if value is None:
-            return None
-        import importlib
-
-        from lsecheck.errors import LseError
-
-        try:
-            return importlib.import_module(f"lsecheck.{module}").check_path(value)
-        except LseError as e:
-            raise click.BadParameter(str(e).split(": ", 1)[-1], ctx, param) from None
-
-    return callback
+    try:
+        return check_path(value)
+    except LseError as e:
+        raise click.BadParameter(str(e).split(": ", 1)[-1], ctx, param) from None
 
 
 def _progress_bar(enabled: bool):
@@ -104,7 +100,7 @@ def _progress_bar(enabled: bool):
 @click.option("--seed", type=click.IntRange(0, 2**32 - 1), default=0, show_default=True,
               help="Seed of the random inputs.")
 @click.option("--plot", "plot_path", default=None, metavar="FILE.png",
-              callback=_checked_path("plot"),
+              callback=_plot_path,
               help="Also draw bits lost against magnitude (.png, .svg or .pdf; needs the extra: "
                    "pip install 'lsecheck[plot]').")
 @json_option
@@ -156,10 +152,7 @@ def _pause() -> bool:
 @click.option("--step", is_flag=True,
               help="Pause before each step for a live class: Enter goes on, q stops "
                    "(needs a terminal).")
-@click.option("--export", "export", default=None, metavar="FILE.md|FILE.tex|FILE.html",
-              callback=_checked_path("walkthrough_render"),
-              help="Also write a handout; the format follows the suffix. The HTML renders its "
-                   "maths with MathJax (see --mathjax).")
+@export_option(HANDOUTS)
 @click.option("--mathjax", default=None, metavar="PATH|URL", envvar="LSECHECK_MATHJAX",
               help="MathJax 3 for --export FILE.html: a folder of 'npm install mathjax@3' or its "
                    "es5/tex-svg.js (inlined: the handout then works offline), or a URL. "
