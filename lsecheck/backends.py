@@ -189,15 +189,16 @@ class Scipy(Backend):
         self.load()
         from scipy.special import logsumexp, softmax
 
+        from lsecheck.reference import out_shape
+
         if not ax:
             return z.copy(), g.reshape(z.shape).copy()
+        kd = out_shape(z.shape, ax, True)
         if z.size == 0:  # scipy cannot reduce an empty array over a tuple of axes
-            kshape = tuple(1 if i in ax else n for i, n in enumerate(z.shape))
-            f = np.full(kshape, -np.inf, dtype=z.dtype)
+            f = np.full(kd, -np.inf, dtype=z.dtype)
             return (f if keepdims else f.reshape(np.shape(g))), np.zeros_like(z)
         f = logsumexp(z, axis=ax, keepdims=keepdims)
-        gk = np.reshape(g, tuple(1 if i in ax else n for i, n in enumerate(z.shape)))
-        return f, gk * softmax(z, axis=ax)
+        return f, np.reshape(g, kd) * softmax(z, axis=ax)
 
 
 BACKENDS: dict[str, Backend] = {

@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from lsecheck.errors import LseError
-from lsecheck.reference import normalize_axes
+from lsecheck.reference import normalize_axes, out_shape
 
 COURSE, EXTENDED = "course", "extended"
 DTYPES = ("float32", "float64")
@@ -87,6 +87,16 @@ class Case:
         return self.kind in LARGE
 
     @property
+    def fshape(self) -> tuple[int, ...]:
+        """The shape of f and of out_grad ``g``."""
+        return out_shape(self.shape, self.ax, self.keepdims)
+
+    @property
+    def kdshape(self) -> tuple[int, ...]:
+        """The shape of f with the reduced axes kept (size 1): f broadcast against z."""
+        return out_shape(self.shape, self.ax, True)
+
+    @property
     def K(self) -> int:
         return int(np.prod([self.shape[i] for i in self.ax], dtype=np.int64))
 
@@ -101,8 +111,7 @@ class Case:
         z = np.asarray(z, dtype=dtype or self.dtype)
         ax = normalize_axes(axes, z.ndim)
         kd = self.keepdims if keepdims is None else keepdims
-        gshape = tuple(1 if i in ax else n for i, n in enumerate(z.shape)) if kd else \
-            tuple(n for i, n in enumerate(z.shape) if i not in ax)
+        gshape = out_shape(z.shape, ax, kd)
         if g is None:
             g = self.g if self.g is not None and self.g.shape == gshape else \
                 np.linspace(-1.5, 2.0, int(np.prod(gshape, dtype=np.int64))).reshape(gshape)
@@ -283,9 +292,7 @@ def _values(kind: str, shape, ax, dtype, rng) -> np.ndarray | None:
 
 
 def _gfor(shape, ax, keepdims, dtype, rng) -> np.ndarray:
-    gshape = tuple(1 if i in ax else n for i, n in enumerate(shape)) if keepdims else \
-        tuple(n for i, n in enumerate(shape) if i not in ax)
-    return rng.standard_normal(gshape).astype(dtype)
+    return rng.standard_normal(out_shape(shape, ax, keepdims)).astype(dtype)
 
 
 def bank(seed: int = 0, which: str = "full", dtypes=DTYPES, shape=None, axes_list=None,

@@ -60,15 +60,14 @@ def oracle_truth(case: Case) -> Truth:
 
 
 def _vjp(case, P):
-    gk = case.g.astype(np.longdouble).reshape(
-        tuple(1 if i in case.ax else n for i, n in enumerate(case.shape)))
+    gk = case.g.astype(np.longdouble).reshape(case.kdshape)
     with np.errstate(all="ignore"):
         return gk * P
 
 
 def _scale(case, F, p):
     """1 + |f| + Σ p|z| per slice, in the output's (keepdims) shape; non-finite → 1."""
-    ax, kd = case.ax, tuple(1 if i in case.ax else n for i, n in enumerate(case.shape))
+    ax, kd = case.ax, case.kdshape
     with np.errstate(all="ignore"):
         z = case.z.astype(np.float64)
         pz = np.where(np.isfinite(z) & (p > 0), np.abs(p * z), 0.0)
@@ -82,8 +81,7 @@ def backend_truth(case: Case, out: Output, grad_form: str) -> Truth:
 
     F = np.asarray(out.f).astype(np.longdouble)
     V = np.asarray(out.v).astype(np.longdouble)
-    g = case.g.astype(np.float64).reshape(
-        tuple(1 if i in case.ax else n for i, n in enumerate(case.shape)))
+    g = case.g.astype(np.float64).reshape(case.kdshape)
     with np.errstate(all="ignore"):
         p = np.where(g != 0, np.asarray(out.v, np.float64) / g, 0.0)
     sc = _scale(case, F, np.nan_to_num(p))
@@ -137,7 +135,7 @@ def compare(case: Case, out: Output, truth: Truth, strict: bool = False) -> Meas
         return Measure(FLAGGED if case.lenient and not strict else hard, out.problem,
                        math.inf, math.inf, None, math.inf, None, ulps=None)
     e = T.eps(case.dtype)
-    kd = tuple(1 if i in case.ax else n for i, n in enumerate(case.shape))
+    kd = case.kdshape
     # forward
     df = _diff(out.f, truth.F).reshape(kd)
     fscale = truth.scale
@@ -260,7 +258,7 @@ def admissible(case: Case, v) -> np.ndarray:
     if z.size == 0 or not ax or case.K < 2:
         return ok
     v = np.asarray(v, np.float64)
-    kd = tuple(1 if i in ax else n for i, n in enumerate(z.shape))
+    kd = case.kdshape
     with np.errstate(all="ignore"):
         m = np.max(z, axis=ax, keepdims=True)
         tied = (z == m) & np.isinf(m)

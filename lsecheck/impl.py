@@ -143,7 +143,7 @@ def run_impl(impl: Impl, case: Case) -> Output:
     out = Output()
     f, why = impl.call("forward", case.z, case.impl_axes)
     if not why:
-        f, why = _conform("forward", f, case, _fshape(case))
+        f, why = _conform("forward", f, case, case.fshape)
     v = None
     if not why:
         v, why = impl.call("gradient", case.z, case.g, case.impl_axes)
@@ -155,13 +155,6 @@ def run_impl(impl: Impl, case: Case) -> Output:
         impl.hung_on = case
     out.seconds = time.perf_counter() - t0
     return out
-
-
-def _fshape(case: Case) -> tuple[int, ...]:
-    ax = case.ax
-    if case.keepdims:
-        return tuple(1 if i in ax else n for i, n in enumerate(case.shape))
-    return tuple(n for i, n in enumerate(case.shape) if i not in ax)
 
 
 def _conform(which, value, case, shape):

@@ -38,7 +38,7 @@ import numpy as np
 from mpmath import libmp
 
 from lsecheck.errors import LseError
-from lsecheck.reference import _as_float, _to_matrix, normalize_axes
+from lsecheck.reference import _as_float, _to_matrix, normalize_axes, out_shape
 
 DEFAULT_PREC = 200
 MIN_PREC = 100
@@ -108,7 +108,7 @@ def logsumexp_softmax(z, axes=None, keepdims: bool = False, prec: int = DEFAULT_
         fr, pr = _row(z2[r].tolist(), prec)
         f[r] = _mpf(fr)
         p[r, :] = [_mpf(x) for x in pr] if K else []
-    rshape = tuple(1 if i in ax else n for i, n in enumerate(z.shape)) if keepdims else kshape
+    rshape = out_shape(z.shape, ax, keepdims)
     perm = kept + ax
     p = p.reshape(tuple(z.shape[i] for i in perm)).transpose(np.argsort(perm)).copy()
     return f.reshape(rshape), p
@@ -149,7 +149,7 @@ def pairs(z, axes=None, keepdims: bool = False, prec: int = DEFAULT_PREC):
         f[:, r] = _pair(fr)
         if K:
             p[:, r, :] = np.array([_pair(x) for x in pr]).T
-    rshape = tuple(1 if i in ax else n for i, n in enumerate(z.shape)) if keepdims else kshape
+    rshape = out_shape(z.shape, ax, keepdims)
     perm = kept + ax
     inv = np.argsort(perm)
     p_hi, p_lo = (np.ascontiguousarray(q.reshape(tuple(z.shape[i] for i in perm))
@@ -181,7 +181,7 @@ def vjp(z, out_grad, axes=None, prec: int = DEFAULT_PREC):
     ogb = np.broadcast_to(og, p.shape)
     for i in np.ndindex(p.shape):
         v[i] = _mpf(libmp.mpf_mul(libmp.from_float(float(ogb[i])), p[i]._mpf_, prec, _RND))
-    return f.reshape(tuple(n for i, n in enumerate(z.shape) if i not in ax)), v
+    return f.reshape(out_shape(z.shape, ax)), v
 
 
 def _round_one(x, p: int, emin: int, emax: int) -> float:

@@ -125,6 +125,14 @@ def normalize_axes(axes, ndim: int, name: str = "axes") -> tuple[int, ...]:
     return tuple(sorted(out))
 
 
+def out_shape(shape, ax: tuple[int, ...], keepdims: bool = False) -> tuple[int, ...]:
+    """The shape of the result of a reduction over ``ax`` (normalized): the reduced axes
+    removed, or kept with size 1 under ``keepdims``."""
+    if keepdims:
+        return tuple(1 if i in ax else n for i, n in enumerate(shape))
+    return tuple(n for i, n in enumerate(shape) if i not in ax)
+
+
 def _as_float(z) -> np.ndarray:
     z = np.asarray(z)
     if z.dtype not in (np.float32, np.float64):
@@ -199,7 +207,7 @@ def _lse(z, out_grad, axes, keepdims, want_grad):
     ax = normalize_axes(axes, z.ndim)
     z2, kept, kshape = _to_matrix(z, ax)
     M, K = z2.shape
-    rshape = tuple(1 if i in ax else n for i, n in enumerate(z.shape)) if keepdims else kshape
+    rshape = out_shape(z.shape, ax, keepdims)
     f = np.empty(M, dtype=z.dtype)
     g2 = np.empty((M, K), dtype=z.dtype) if want_grad else None
     og = None
