@@ -31,6 +31,7 @@ such as ``z_1``; otherwise every placement is tried.
 
 from __future__ import annotations
 
+import math
 import time
 from dataclasses import dataclass
 from functools import cache, lru_cache
@@ -733,7 +734,7 @@ def group_of(ch: Chain) -> str:
 def _check_args(max_n, timeout):
     if not isinstance(max_n, int) or isinstance(max_n, bool) or not 1 <= max_n <= MAX_N_LIMIT:
         raise LseError(f"--max-n: must be a whole number from 1 to {MAX_N_LIMIT} (got {max_n})")
-    if not (isinstance(timeout, (int, float)) and timeout > 0):
+    if not (isinstance(timeout, (int, float)) and 0 < timeout < math.inf):  # as prove.run
         raise LseError(f"--timeout: must be a positive number of seconds (got {timeout})")
 
 

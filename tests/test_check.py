@@ -150,6 +150,8 @@ def test_bad_arguments():
         check.check_path(SHIPPED[0], max_n=0)
     with pytest.raises(LseError, match="--timeout"):
         check.check_path(SHIPPED[0], timeout=0)
+    with pytest.raises(LseError, match="--timeout"):  # not a timer's OverflowError
+        check.check_path(SHIPPED[0], timeout=math.inf)
 
 
 def _write(tmp_path, name, data):
