@@ -50,9 +50,6 @@ API summary
 ``expand_n(expr, n_value, subs)``
     a symbolic-``n`` expression at a concrete ``n``: sums written out,
     derivatives done, indices substituted.
-``find_counterexample(lhs, rhs, n_value, j=, k=, ...) -> dict | None``
-    high-precision (mpmath, ``DPS`` digits) search: concrete ``z`` with ``z_k``
-    the unique maximum; returns ``n, z, j, k, lhs, rhs, difference``.
 
 Every call that can take long must run under :func:`lsecheck.limits.time_limit`
 (the callers do that).
@@ -308,37 +305,6 @@ def _differs(a, b) -> bool:
     import mpmath as mp
 
     return abs(a - b) > REL_TOL * (1 + abs(a) + abs(b)) or mp.isnan(a - b)
-
-
-def find_counterexample(lhs, rhs, n_value: int, *, j=None, k=None, maxat=None,
-                        trials: int = TRIALS, seed: int = SEED):
-    """Search concrete ``z`` (``z_maxat`` the unique maximum) where ``lhs != rhs``.
-
-    ``lhs``/``rhs`` are SymPy expressions in ``z[1..n]`` (use :func:`expand_n`
-    first for symbolic ``n``).  Evaluated at ``DPS`` digits; returns a dict
-    with ``n, z, j, k, lhs, rhs, difference`` (floats) or None.
-    """
-    import mpmath as mp
-
-    rng = random.Random(seed)
-    zs_sym = [z[a] for a in range(1, n_value + 1)]
-    best = None
-    with mp.workdps(DPS):
-        for _ in range(trials):
-            zs = _point(n_value, maxat if maxat is not None else k, rng)
-            env = dict(zip(zs_sym, [sp.Float(v, DPS) for v in zs], strict=True))
-            a = sp.sympify(lhs).evalf(DPS, subs=env)
-            b = sp.sympify(rhs).evalf(DPS, subs=env)
-            if not (a.is_number and b.is_number):
-                return None
-            a, b = mp.mpf(str(a)), mp.mpf(str(b))
-            if _differs(a, b) and (best is None or abs(a - b) > best[3]):
-                best = (zs, a, b, abs(a - b))
-    if best is None:
-        return None
-    zs, a, b, _ = best
-    return {"n": n_value, "z": [float(v) for v in zs], "j": j, "k": k,
-            "lhs": float(a), "rhs": float(b), "difference": float(a - b)}
 
 
 # --------------------------------------------------------------------------- concrete n
