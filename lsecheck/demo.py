@@ -28,7 +28,6 @@ from lsecheck.errors import LseError
 from lsecheck.results import (
     FAILED,
     FLAGGED,
-    KIND,
     NOT_CHECKABLE,
     PASSED,
     PROVED,
@@ -456,7 +455,3 @@ def build(path: str | Path | None = None, max_n: int = 4, timeout: float = 10.0)
     meta = {"path": shown, "max_n": max_n, "timeout": timeout,
             "seconds": round(time.perf_counter() - t0, 3)}
     return Walkthrough(d.title, shown, tuple(sections), notes, meta)
-
-
-def verdict_kind(verdict: str) -> str:
-    return KIND.get(verdict, "skip")
