@@ -36,7 +36,7 @@ from lsecheck.compare import (
 from lsecheck.errors import LseError
 from lsecheck.impl import Impl, run_backend, run_impl
 from lsecheck.results import ERROR, FAILED, FLAGGED, PASSED, SKIPPED, Report, Result
-from lsecheck.shrink import show, smallest_failure
+from lsecheck.shrink import inputs, smallest_failure
 
 __all__ = ["COLUMNS", "REFS", "Report", "check", "plan", "sweep"]
 
@@ -264,11 +264,7 @@ def _timed_out(impl: Impl, rows, p: Plan) -> Result:
     not_run = max(sum(row.cases - row.checked for (_, r, _, _), row in rows.items() if r == ref)
                   for ref in p.refs)
     case = impl.hung_on
-    ce = None
-    if case is not None:
-        ce = {"case": case.describe(), "shape": case.shape, "axes": repr(case.impl_axes),
-              "dtype": case.dtype, "z": show(case.z), "out_grad": show(case.g),
-              "got": impl.hung}
+    ce = None if case is None else {**inputs(case), "got": impl.hung}
     where = f" on {case.id} ({case.describe()})" if case is not None else ""
     return Result("time limit", ERROR, group="impl",
                   detail=f"{impl.hung}{where}; {max(not_run - 1, 0)} later case(s) not run: "

@@ -80,9 +80,7 @@ def _candidates(c: Case):
 def counterexample(impl: Impl, case: Case, refs, strict: bool) -> dict:
     """The facts of one failing case: input, expected, got, and who disagrees by how much."""
     out = run_impl(impl, case) if not impl.hung else Output(problem=impl.hung, timed_out=True)
-    ce = {"case": case.describe(), "shape": case.shape,
-          "axes": repr(case.impl_axes),
-          "dtype": case.dtype, "z": show(case.z), "out_grad": show(case.g)}
+    ce = inputs(case)
     truth = oracle_truth(case)
     ce["expected forward (oracle)"] = show(np.asarray(truth.F, np.float64).astype(case.dtype))
     ce["expected gradient (oracle)"] = show(np.asarray(truth.V, np.float64).astype(case.dtype))
@@ -99,6 +97,12 @@ def counterexample(impl: Impl, case: Case, refs, strict: bool) -> dict:
         elif m.verdict == PASSED:
             ce[f"agrees with {r}"] = f"rel err {m.rel_err:.3g}"
     return ce
+
+
+def inputs(case: Case) -> dict:
+    """The input of a counterexample, as the ``--impl`` protocol receives it."""
+    return {"case": case.describe(), "shape": case.shape, "axes": repr(case.impl_axes),
+            "dtype": case.dtype, "z": show(case.z), "out_grad": show(case.g)}
 
 
 def show(a) -> str:
