@@ -326,17 +326,13 @@ def run(names=None, max_n: int = 8, timeout: float = DEFAULT_TIMEOUT,
     for th in scalar:
         results += _scalar_results(th, sym_out[th.name], conc[th.name], max_n)
     tensor_times = {}
-    for th in tensors:
-        for name, shape, verdict, detail, ce, runs, dt in tensor_rows:
-            if name != th.name:
-                continue
-            tensor_times[str(shape)] = dt
-            results.append(Result(
-                th.name, verdict, TENSOR, detail,
-                _info(th, "×".join(map(str, shape)), dt, shape=list(shape),
-                      case=f"{len(axes_choices(len(shape)))} axes choices",
-                      runs=runs),
-                ce, _statement(th)))
+    for th, shape, verdict, detail, ce, runs, dt in tensor_rows:
+        tensor_times[str(shape)] = dt
+        results.append(Result(
+            th.name, verdict, TENSOR, detail,
+            _info(th, "×".join(map(str, shape)), dt, shape=list(shape),
+                  case=f"{len(axes_choices(len(shape)))} axes choices", runs=runs),
+            ce, _statement(th)))
 
     notes = _notes(chosen)
     if per_n:
@@ -408,7 +404,7 @@ def _tensor_job(tensors, timeout):
         for shape in SHAPES:
             t0 = time.perf_counter()
             verdict, detail, ce, runs = _tensor(th, shape, timeout)
-            out.append((th.name, shape, verdict, detail, ce, runs, time.perf_counter() - t0))
+            out.append((th, shape, verdict, detail, ce, runs, time.perf_counter() - t0))
     return out
 
 
