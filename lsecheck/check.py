@@ -33,7 +33,7 @@ from __future__ import annotations
 
 import math
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cache, lru_cache
 from itertools import count, permutations
 from pathlib import Path
@@ -765,11 +765,11 @@ def check_paths(paths, max_n: int = 6, timeout: float = 10.0, sidecar=None) -> R
         return check_path(paths[0], max_n, timeout, sidecar)
     _check_args(max_n, timeout)
     t0 = time.perf_counter()
-    results, notes = [], [ASSUMPTIONS]
+    results, notes = [], {}  # the files' notes, each once, in order (a dict keeps order)
     for p in paths:
         rep = check_path(p, max_n, timeout, sidecar)
-        results += [Result(r.name, r.verdict, f"{Path(p).name}: {r.group}", r.detail, r.info,
-                           r.counterexample, r.latex) for r in rep.results]
+        results += [replace(r, group=f"{Path(p).name}: {r.group}") for r in rep.results]
+        notes.update(dict.fromkeys(rep.notes))
     return Report("check", f"{len(paths)} derivations", tuple(results), COLUMNS, tuple(notes),
                   {"paths": [str(p) for p in paths], "max_n": max_n, "timeout": timeout,
                    "seconds": round(time.perf_counter() - t0, 3)})

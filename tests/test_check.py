@@ -216,6 +216,8 @@ def test_ties_cases_and_tied_counterexample():
     rep = check.check_path(ROOT / "derivations" / "logsumexp-ties.toml")
     assert rep.verdict == "verified" and "j = τ ≠ k" in rep.results[0].info["case"]
     assert any("ties" in n for n in rep.notes)
+    both = check.check_paths([SHIPPED[0], ROOT / "derivations" / "logsumexp-ties.toml"])
+    assert both.notes == rep.notes  # several files: each file's notes, each once
     bad = check.check_path(DATA / "broken-tie.toml").results[1].counterexample
     tau, k = bad["τ"], bad["k"]
     assert tau != k and bad["z"][tau - 1] == bad["z"][k - 1] == max(bad["z"])
