@@ -199,9 +199,13 @@ def unicode_math(latex: str) -> str:
     return re.sub(f"([{scripts}])(?=[A-Za-z])", r"\1 ", text).strip()
 
 
-def prose(text: str, math=unicode_math) -> str:
-    """Prose with ``$…$`` maths converted by ``math``."""
-    return re.sub(r"\$([^$]+)\$", lambda m: math(m.group(1)), text)
+_INLINE = re.compile(r"\$([^$]+)\$")  # inline maths in prose
+
+
+def prose(text: str, math=unicode_math, plain=str) -> str:
+    """Prose with its ``$…$`` maths converted by ``math`` and the words between by ``plain``."""
+    parts = _INLINE.split(text)  # words, maths, words, …
+    return "".join(math(p) if i % 2 else plain(p) for i, p in enumerate(parts))
 
 
 # --- terminal ------------------------------------------------------------------
@@ -318,13 +322,6 @@ def to_markdown(w) -> str:
     return "\n".join(out) + "\n"
 
 
-def _tex_prose(text: str) -> str:
-    """Escape prose for LaTeX but keep its ``$…$`` maths."""
-    parts = re.split(r"(\$[^$]+\$)", text)
-    return "".join(p if p.startswith("$") and p.endswith("$") and len(p) > 1 else tex_escape(p)
-                   for p in parts)
-
-
 TEX_GEOMETRY = r"\usepackage[margin=2.2cm]{geometry}"
 
 
@@ -336,7 +333,7 @@ def to_latex(w) -> str:
     for sec in w.sections:
         out.append(rf"\subsection*{{{tex_escape(sec.title)}}}")
         if sec.text:
-            out.append(_tex_prose(sec.text) + r"\par")
+            out.append(prose(sec.text, lambda m: f"${m}$", tex_escape) + r"\par")
         for st in sec.steps:
             out += [r"\[", st.shown, r"\]"]
             tail = []
@@ -448,12 +445,6 @@ def _html_math(latex: str, display: bool = True) -> str:
     return rf"\[{body}\]" if display else rf"\({body}\)"
 
 
-def _html_prose(text: str) -> str:
-    parts = re.split(r"(\$[^$]+\$)", text)
-    return "".join(_html_math(p[1:-1], display=False) if len(p) > 1 and p[0] == p[-1] == "$"
-                   else html.escape(p) for p in parts)
-
-
 def to_html(w, mathjax: str | None = None) -> str:
     kind, value = find_mathjax(mathjax)
     if kind == "inline":  # keep the HTML parser out of the script's strings and regexes
@@ -474,7 +465,8 @@ def to_html(w, mathjax: str | None = None) -> str:
     for sec in w.sections:
         out.append(f'<section id="{html.escape(sec.key)}"><h2>{html.escape(sec.title)}</h2>')
         if sec.text:
-            out.append(f"<p>{_html_prose(sec.text)}</p>")
+            text = prose(sec.text, lambda m: _html_math(m, display=False), html.escape)
+            out.append(f"<p>{text}</p>")
         for st in sec.steps:
             k = look(st.verdict) if st.verdict else "skip"
             label = f"{MARK[k]} {st.verdict}" if st.verdict else ""
