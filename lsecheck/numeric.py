@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from lsecheck import tolerances as T
-from lsecheck.cases import COURSE, EXTENDED, KINDS, Case
+from lsecheck.cases import COURSE, EDGE, EXTENDED, KINDS, Case
 from lsecheck.compare import (
     ORACLE_PREC,
     Measure,
@@ -183,22 +183,23 @@ def check(cases: list[Case], refs=REFS, impl: Impl | None = None, strict: bool =
     for name, install in p.missing:
         results.append(Result(name, SKIPPED, group="references",
                               detail=f"not installed — {install}"))
-    order = {k: i for i, k in enumerate(KINDS)}
-    keys = sorted(rows, key=lambda k: (list(p.subjects).index(k[0]) if k[1] != "fd" else 0,
-                                       k[1], k[2] != COURSE, order.get(k[3], 99)))
-    keys = sorted(keys, key=lambda k: (ref_order(k[1]), k[2] != COURSE))
-    for s, r, grp, kind in keys:
+    order, subjects = {k: i for i, k in enumerate(KINDS)}, list(p.subjects)
+
+    def key(k):  # oracle, fd, frameworks; course first; then subject, reference, kind
+        s, r, grp, kind = k
+        return (ref_order(r), grp != COURSE, subjects.index(s) if r != "fd" else 0, r,
+                order.get(kind, 99))
+
+    for s, r, grp, kind in sorted(rows, key=key):
         row = rows[(s, r, grp, kind)]
         if not row.checked and (r != "oracle" or (impl is not None and impl.hung)):
             continue  # not comparable there, or not run after a time-out: said in the notes
-        name = kind
-        subject = "impl" if impl is not None else s
         info = {"cases": row.cases if row.checked == row.cases else f"{row.checked}/{row.cases}",
                 "abs err": row.abs_err, "rel err": row.rel_err, "ulps": row.ulps,
                 "fwd ulps": row.fwd_ulps,
                 "bits lost": None if row.bits_lost is None else round(row.bits_lost, 1)}
-        group = f"{subject} vs {r} · {grp}"
-        results.append(Result(name, row.verdict, group=group, detail=row.detail, info=info))
+        group = f"{s} vs {r} · {grp}"
+        results.append(Result(kind, row.verdict, group=group, detail=row.detail, info=info))
     notes = _framework_notes(rows, p)
     if impl is not None and impl.hung:
         results.append(_timed_out(impl, rows, p))
@@ -225,7 +226,6 @@ def check(cases: list[Case], refs=REFS, impl: Impl | None = None, strict: bool =
 def _framework_notes(rows, p: Plan) -> list[str]:
     """One line per framework deviation found (precision loss, nan at limits)."""
     from lsecheck.backends import BACKENDS
-    from lsecheck.cases import EDGE
 
     notes = []
     if "fd" in p.refs:
