@@ -137,7 +137,7 @@ def _latex_chain(th: Theorem, pattern, chain) -> list[str]:
     from lsecheck import symbolic as s
 
     letter = _index_symbols()
-    distinct = [letter[x] for x in dict.fromkeys(pattern)]
+    distinct = [letter[x] for x in _letters(pattern)]
     case = _tex_case(th, pattern)
     head = [r"&\text{SymPy, symbolic } n" + (rf"\ ({case})" if case else "") + ":"]
     body = []
