@@ -83,10 +83,6 @@ class Case:
         return self.kind in LENIENT
 
     @property
-    def large(self) -> bool:
-        return self.kind in LARGE
-
-    @property
     def fshape(self) -> tuple[int, ...]:
         """The shape of f and of out_grad ``g``."""
         return out_shape(self.shape, self.ax, self.keepdims)

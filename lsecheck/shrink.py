@@ -45,7 +45,6 @@ def shrink(impl: Impl, case: Case, fails: Callable[[Case], bool], budget: float 
 
 def _candidates(c: Case):
     z, ax = c.z, c.ax
-    axes_t = c.impl_axes if c.impl_axes is not None else None
     for d in range(z.ndim):  # shorter along one axis: 1, half, one less (either end)
         n = z.shape[d]
         for k in sorted({1, n // 2, n - 1}):
@@ -60,7 +59,7 @@ def _candidates(c: Case):
             elif d not in ax or len(ax) > 1:
                 new = tuple(int(a - (a > d)) for a in ax if a != d)
                 yield c.with_values(np.squeeze(z, d), axes=new, g=None)
-    if isinstance(axes_t, tuple) and len(axes_t) > 1:  # one reduced axis instead of several
+    if isinstance(c.axes, tuple) and len(c.axes) > 1:  # one reduced axis instead of several
         for a in ax:
             yield c.with_values(z, axes=(a,), g=None)
     if c.dtype != "float64":
