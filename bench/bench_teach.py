@@ -23,6 +23,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from lsecheck.plot import predicted
+
 TARGETS = {"demo": 3.0, "accuracy": 20.0}
 
 
@@ -69,7 +71,7 @@ def main() -> None:
     forms = [("exp-f", "∇f"), ("exp-max", "∇f"), ("torch", "∇f"), ("jax", "∇f"),
              ("autograd", "∇f"), ("naive", "f"), ("stable", "f")]
     mags = sorted({c["magnitude"] for c in cells})
-    # log2|f| with f ≈ M + ln n + 1/2 (lsecheck.plot.predicted, uncapped): the predicted loss
+    # log2|f| with f ≈ M + ln n + 1/2, uncapped: the predicted loss of exp(z − f)
     print(f"{'M':>8} {'log2|f|':>7} " + " ".join(f"{k + ' ' + o:>13}" for k, o in forms))
     for m in mags:
         cell = {(c["form"], c["output"]): c for c in cells
@@ -78,7 +80,7 @@ def main() -> None:
         for key in forms:
             c = cell.get(key)
             parts.append(f"{c['mean']:6.1f}/{c['worst']:<6.1f}" if c else f"{'—':>13}")
-        print(f"{m:8.0e} {math.log2(m + math.log(n) + 0.5):7.1f} " + " ".join(parts))
+        print(f"{m:8.0e} {predicted(m, n, math.inf):7.1f} " + " ".join(parts))
 
 
 if __name__ == "__main__":
