@@ -233,14 +233,6 @@ def _concrete(th: Theorem, M) -> str | None:
     return None
 
 
-def _model(n_value: int, cache: dict):
-    from lsecheck.symbolic import Exact
-
-    if n_value not in cache:
-        cache[n_value] = Exact(n_value)
-    return cache[n_value]
-
-
 # --------------------------------------------------------------------------- tensor
 
 
@@ -359,12 +351,13 @@ def _symbolic_job(th: Theorem, timeout, latex):
 
 def _concrete_job(scalar, max_n: int, timeout):
     """Every row at n = 1..max_n, n outermost so that the time per n is measured."""
+    from lsecheck.symbolic import Exact
+
     per_n: dict[int, float] = {}
     conc = {t.name: {"verdict": PROVED, "notes": [], "ce": None, "time": 0.0, "stop": False}
             for t in scalar}
-    cache: dict = {}
     for n_value in range(1, max_n + 1):
-        t_n, ran = time.perf_counter(), False
+        t_n, ran, M = time.perf_counter(), False, None  # M: the model at n, built by the first row
         for th in scalar:
             st = conc[th.name]
             if n_value < th.n_min or st["stop"]:
@@ -373,7 +366,8 @@ def _concrete_job(scalar, max_n: int, timeout):
             t0 = time.perf_counter()
             try:
                 with time_limit(timeout):
-                    reason = _concrete(th, _model(n_value, cache))
+                    M = M or Exact(n_value)
+                    reason = _concrete(th, M)
                 if reason:
                     st["verdict"] = _worse(st["verdict"], UNDECIDED)
                     st["notes"].append(reason)
@@ -392,7 +386,6 @@ def _concrete_job(scalar, max_n: int, timeout):
                 st["notes"].append(f"n = {n_value}: {type(e).__name__}: {e}")
                 st["stop"] = True
             st["time"] += time.perf_counter() - t0
-        cache.pop(n_value, None)
         if ran:  # n where every row had stopped (refuted, timed out) are not timed
             per_n[n_value] = time.perf_counter() - t_n
     return per_n, conc
