@@ -45,15 +45,20 @@ def check_path(path: str | Path, formats: tuple[str, ...] = FORMATS,
     return p
 
 
-def write(report: Report, path: str | Path) -> Path:
-    p = check_path(path)
-    text = to_markdown(report) if p.suffix.lower() == ".md" else to_latex(report)
+def save(text: str, path: str | Path, option: str = "--export") -> Path:
+    """Write ``text`` to ``path`` (UTF-8); a failure is one line naming ``option``."""
+    p = Path(path)
     try:
         p.write_text(text, encoding="utf-8")
     except OSError as e:
-        msg = f"--export {path}: cannot write ({e.strerror}); choose another path"
-        raise LseError(msg) from None
+        raise LseError(f"{option} {path}: cannot write ({e.strerror}); choose another path") \
+            from None
     return p
+
+
+def write(report: Report, path: str | Path) -> Path:
+    p = check_path(path)
+    return save(to_markdown(report) if p.suffix.lower() == ".md" else to_latex(report), p)
 
 
 def _aligned(lines: tuple[str, ...], env: str = "aligned") -> str:

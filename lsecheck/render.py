@@ -115,11 +115,18 @@ def render(report: Report, con=None) -> None:
         con.print(Text(note))
     for note in report.notes:
         con.print(Text(note, style="dim"))
+    con.print(verdict_line(report))
+
+
+def verdict_line(report: Report):
+    """The closing line: ``command: verdict (counts)``, styled by the verdict."""
+    from rich.text import Text
+
     counts = ", ".join(f"{n} {v}" for v, n in report.counts().items())
     kind = {"verified": "ok", "refuted": "bad", "undecided": "open"}[report.verdict]
     line = Text(f"{report.command}: {report.verdict}", style=STYLE[kind])
     line.append(f" ({counts})" if counts else " (nothing checked)", style="")
-    con.print(line)
+    return line
 
 
 def _cells(text: str) -> int:

@@ -31,7 +31,7 @@ from pathlib import Path
 
 from lsecheck import render as base
 from lsecheck.errors import LseError
-from lsecheck.export import TEX_MARK, TEX_PREAMBLE, check_path, tex_escape
+from lsecheck.export import TEX_MARK, TEX_PREAMBLE, check_path, save, tex_escape
 from lsecheck.render import MARK, look
 
 CDN = "https://cdn.jsdelivr.net/npm/mathjax@3/es5/tex-svg.js"
@@ -260,12 +260,7 @@ def _stopped(w, con, where: str) -> None:
 
 
 def _summary(w, con) -> None:
-    from rich.text import Text
-
-    report = w.report()
-    counts = ", ".join(f"{n} {v}" for v, n in report.counts().items())
-    kind = {"verified": "ok", "refuted": "bad", "undecided": "open"}[report.verdict]
-    con.print(Text(f"demo: {report.verdict}", style=base.STYLE[kind]), f"({counts})")
+    con.print(base.verdict_line(w.report()))
 
 
 def cex_items(ce):
@@ -500,9 +495,4 @@ def write(w, path, mathjax: str | None = None) -> Path:
     suffix = p.suffix.lower()
     text = (to_markdown(w) if suffix == ".md" else to_latex(w) if suffix == ".tex"
             else to_html(w, mathjax))
-    try:
-        p.write_text(text, encoding="utf-8")
-    except OSError as e:
-        raise LseError(f"--export {path}: cannot write ({e.strerror}); choose another path") \
-            from None
-    return p
+    return save(text, p)

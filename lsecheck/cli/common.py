@@ -12,19 +12,30 @@ json_option = click.option(
 )
 
 
-def _check_export(formats):
+def path_callback(check):
+    """A click callback refusing a bad output path before any work: ``check(value)``
+    (a library function raising LseError) becomes a click usage error."""
+
     def callback(ctx, param, value):
         if value is None:
             return None
         from lsecheck.errors import LseError
-        from lsecheck.export import check_path
 
         try:
-            return check_path(value, formats)
+            return check(value)
         except LseError as e:
             raise click.BadParameter(str(e).split(": ", 1)[-1], ctx, param) from None
 
     return callback
+
+
+def _check_export(formats):
+    def check(value):
+        from lsecheck.export import check_path
+
+        return check_path(value, formats)
+
+    return path_callback(check)
 
 
 def export_option(formats=(".md", ".tex")):

@@ -10,7 +10,7 @@ import sys
 
 import click
 
-from lsecheck.cli.common import emit, export_option, json_option
+from lsecheck.cli.common import emit, export_option, json_option, path_callback
 
 ACCURACY_FORMS = ("naive", "stable", "exp-f", "exp-max", "reference", "torch", "jax",
                   "autograd", "scipy")  # lsecheck.accuracy.FORM_KEYS (kept light here)
@@ -54,17 +54,11 @@ def _whole(text: str) -> int:
     return int(x)
 
 
-def _plot_path(ctx, param, value):
+def _plot_path(value):
     """Refuse a bad --plot path (or a missing matplotlib) before the sweep runs."""
-    if value is None:
-        return None
-    from lsecheck.errors import LseError
     from lsecheck.plot import check_path
 
-    try:
-        return check_path(value)
-    except LseError as e:
-        raise click.BadParameter(str(e).split(": ", 1)[-1], ctx, param) from None
+    return check_path(value)
 
 
 def _progress_bar(enabled: bool):
@@ -100,7 +94,7 @@ def _progress_bar(enabled: bool):
 @click.option("--seed", type=click.IntRange(0, 2**32 - 1), default=0, show_default=True,
               help="Seed of the random inputs.")
 @click.option("--plot", "plot_path", default=None, metavar="FILE.png",
-              callback=_plot_path,
+              callback=path_callback(_plot_path),
               help="Also draw bits lost against magnitude (.png, .svg or .pdf; needs the extra: "
                    "pip install 'lsecheck[plot]').")
 @json_option
