@@ -31,7 +31,6 @@ such as ``z_1``; otherwise every placement is tried.
 
 from __future__ import annotations
 
-import math
 import time
 from dataclasses import dataclass, replace
 from functools import cache, lru_cache
@@ -43,13 +42,12 @@ import sympy as sp
 from lsecheck import latex, symbolic
 from lsecheck.derivation import Chain, Derivation, Step
 from lsecheck.errors import LseError
-from lsecheck.limits import TimeLimit, time_limit
+from lsecheck.limits import TimeLimit, check_budget, time_limit
 from lsecheck.results import NOT_CHECKABLE, PROVED, REFUTED, UNDECIDED, Report, Result
 
 DIGITS = 30  # digits of the two sides shown in a counterexample
 SPREAD = 3.0  # random entries (and declared symbols) lie in [-SPREAD, SPREAD] …
 GAP = (0.05, 1.5)  # … and the maximum z_k above the others by a random gap in this range
-MAX_N_LIMIT = 512
 COLUMNS = ("line", "col", "case", "ms")  # ms: milliseconds spent deciding the step
 TIES_NOTE = ("ties (chains with ties = true): an entry τ ≠ k has z_τ = z_k; max z is still z_k "
              "(the subgradient of the chosen argmax: ∂max z/∂z_j = δ_jk); z_i = z_k under a sum "
@@ -704,7 +702,7 @@ def check_chain(name, steps, conditions, ctx: Context, max_n: int, timeout: floa
 
 def check_derivation(d: Derivation, max_n: int = 6, timeout: float = 10.0) -> Report:
     """Check every chain of ``d``; one Result a step (the first step of a chain has none)."""
-    _check_args(max_n, timeout)
+    check_budget(max_n, timeout)
     t0 = time.perf_counter()
     ctx = context(d)
     results = []
@@ -731,13 +729,6 @@ def group_of(ch: Chain) -> str:
     return ch.name + (f" [{', '.join(case)}]" if case else "")
 
 
-def _check_args(max_n, timeout):
-    if not isinstance(max_n, int) or isinstance(max_n, bool) or not 1 <= max_n <= MAX_N_LIMIT:
-        raise LseError(f"--max-n: must be a whole number from 1 to {MAX_N_LIMIT} (got {max_n})")
-    if not (isinstance(timeout, (int, float)) and 0 < timeout < math.inf):  # as prove.run
-        raise LseError(f"--timeout: must be a positive number of seconds (got {timeout})")
-
-
 def load(path: str | Path, sidecar: str | Path | None = None) -> Derivation:
     """A derivation from a ``.toml`` file or a Markdown note (any other suffix)."""
     p = Path(path)
@@ -754,7 +745,7 @@ def load(path: str | Path, sidecar: str | Path | None = None) -> Derivation:
 
 def check_path(path, max_n: int = 6, timeout: float = 10.0, sidecar=None) -> Report:
     """Check a derivation file (``.toml``) or a Markdown note."""
-    _check_args(max_n, timeout)
+    check_budget(max_n, timeout)
     return check_derivation(load(path, sidecar), max_n, timeout)
 
 
@@ -763,7 +754,7 @@ def check_paths(paths, max_n: int = 6, timeout: float = 10.0, sidecar=None) -> R
     paths = list(paths)
     if len(paths) == 1:
         return check_path(paths[0], max_n, timeout, sidecar)
-    _check_args(max_n, timeout)
+    check_budget(max_n, timeout)
     t0 = time.perf_counter()
     results, notes = [], {}  # the files' notes, each once, in order (a dict keeps order)
     for p in paths:

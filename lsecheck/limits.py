@@ -15,6 +15,7 @@ the block ends, so a swallowed alarm is followed by another.
 
 from __future__ import annotations
 
+import math
 import signal
 import threading
 import time
@@ -22,7 +23,18 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 DEFAULT_TIMEOUT = 10.0  # seconds for one SymPy computation
+MAX_N_LIMIT = 512  # the largest --max-n of prove and check
 REPEAT = 0.05  # seconds between repeated alarms once the limit is reached
+
+
+def check_budget(max_n, timeout) -> None:
+    """Refuse a ``--max-n`` or ``--timeout`` that prove and check cannot use."""
+    from lsecheck.errors import LseError
+
+    if not isinstance(max_n, int) or isinstance(max_n, bool) or not 1 <= max_n <= MAX_N_LIMIT:
+        raise LseError(f"--max-n: must be a whole number from 1 to {MAX_N_LIMIT} (got {max_n})")
+    if not isinstance(timeout, (int, float)) or not 0 < timeout < math.inf:  # nan fails too
+        raise LseError(f"--timeout: must be a positive number of seconds (got {timeout})")
 
 
 class TimeLimit(BaseException):

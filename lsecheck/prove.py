@@ -29,7 +29,7 @@ import time
 from itertools import permutations
 
 from lsecheck.errors import LseError
-from lsecheck.limits import DEFAULT_TIMEOUT, TimeLimit, time_limit
+from lsecheck.limits import DEFAULT_TIMEOUT, TimeLimit, check_budget, time_limit
 from lsecheck.results import ERROR, PROVED, REFUTED, SKIPPED, UNDECIDED, Report, Result
 from lsecheck.theorems import (
     SHAPES,
@@ -43,7 +43,6 @@ from lsecheck.theorems import (
 )
 
 ALL_TUPLES_UP_TO = 4  # every index tuple for n <= this (3 letters and a free index)
-MAX_N_LIMIT = 512
 COLUMNS = ("case", "n", "seconds")
 SCALAR, TENSOR = "z ∈ ℝⁿ", "tensor form with axes"
 WORST = {PROVED: 0, SKIPPED: 0, UNDECIDED: 1, ERROR: 2, REFUTED: 3}
@@ -294,10 +293,7 @@ def run(names=None, max_n: int = 8, timeout: float = DEFAULT_TIMEOUT,
     statements' lines are always there.  ``table`` replaces the theorem table
     (tests use it to feed wrong claims).
     """
-    if not isinstance(max_n, int) or isinstance(max_n, bool) or not 1 <= max_n <= MAX_N_LIMIT:
-        raise LseError(f"--max-n: must be a whole number from 1 to {MAX_N_LIMIT} (got {max_n})")
-    if not isinstance(timeout, (int, float)) or not 0 < timeout < math.inf:  # nan fails too
-        raise LseError(f"--timeout: must be a positive number of seconds (got {timeout})")
+    check_budget(max_n, timeout)
     chosen = select(names, table)
     t0 = time.perf_counter()
     import lsecheck.symbolic  # noqa: F401  (imports SymPy; an import is not cut by the limit)

@@ -52,3 +52,16 @@ def test_nested_limits_keep_the_sooner():
         with time_limit(0.05):
             _spin(5)
     assert e.value.seconds == 0.05
+
+
+@pytest.mark.parametrize("max_n,timeout,word", [
+    (0, 1, "--max-n"), (513, 1, "--max-n"), (2.5, 1, "--max-n"), (True, 1, "--max-n"),
+    (8, 0, "--timeout"), (8, float("nan"), "--timeout"), (8, float("inf"), "--timeout"),
+])
+def test_check_budget_names_the_argument(max_n, timeout, word):
+    from lsecheck.errors import LseError
+    from lsecheck.limits import check_budget
+
+    with pytest.raises(LseError, match=word):
+        check_budget(max_n, timeout)
+    check_budget(512, 0.01)  # the edges that are allowed

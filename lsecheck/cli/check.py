@@ -4,14 +4,12 @@ from __future__ import annotations
 
 import click
 
-from lsecheck.cli.common import emit, export_option, json_option, timeout_option
+from lsecheck.cli.common import emit, export_option, json_option, max_n_option, timeout_option
 
 
 @click.command("check")
 @click.argument("files", nargs=-1, required=True, metavar="FILE...")
-@click.option("--max-n", type=int, default=6, show_default=True,
-              help="Where symbolic n is not reduced, check every n up to N exactly "
-                   "(1..512).")
+@max_n_option(6, "Where symbolic n is not reduced, check every n up to N exactly (1..512).")
 @timeout_option(10.0)
 @click.option("--sidecar", default=None, metavar="FILE.toml",
               help="Definitions and cases for a Markdown note (docs/check.md).")

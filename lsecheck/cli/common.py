@@ -49,6 +49,26 @@ def export_option(formats=(".md", ".tex")):
     )
 
 
+def _max_n(ctx, param, value):
+    """A whole number from 1 to MAX_N_LIMIT; the message names the argument and the range."""
+    from lsecheck.limits import MAX_N_LIMIT  # light: the standard library only
+
+    text = str(value).strip()
+    try:
+        n = int(text)
+    except ValueError:
+        n = None
+    if n is None or not 1 <= n <= MAX_N_LIMIT:
+        raise click.BadParameter(f"must be a whole number from 1 to {MAX_N_LIMIT} (got {text})",
+                                 ctx, param)
+    return n
+
+
+def max_n_option(default: int, help: str):
+    return click.option("--max-n", "max_n", default=str(default), show_default=True,
+                        callback=_max_n, metavar="N", help=help)
+
+
 def timeout_option(default: float = 10.0):
     return click.option(
         "--timeout",

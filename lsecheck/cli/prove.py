@@ -4,28 +4,12 @@ from __future__ import annotations
 
 import click
 
-from lsecheck.cli.common import emit, export_option, json_option, timeout_option
-
-MAX_N_LIMIT = 512  # same bound as lsecheck.prove.MAX_N_LIMIT (kept here: no heavy import)
-
-
-def _max_n(ctx, param, value):
-    """A whole number from 1 to MAX_N_LIMIT; the message names the argument and the range."""
-    text = str(value).strip()
-    try:
-        n = int(text)
-    except ValueError:
-        n = None
-    if n is None or not 1 <= n <= MAX_N_LIMIT:
-        raise click.BadParameter(f"must be a whole number from 1 to {MAX_N_LIMIT} (got {text})",
-                                 ctx, param)
-    return n
+from lsecheck.cli.common import emit, export_option, json_option, max_n_option, timeout_option
 
 
 @click.command("prove")
-@click.option("--max-n", "max_n", default="8", show_default=True, callback=_max_n,
-              metavar="N", help="Also prove at every concrete n = 1..N by exact arithmetic "
-                                "(N from 1 to 512; time grows about as N²).")
+@max_n_option(8, "Also prove at every concrete n = 1..N by exact arithmetic "
+                 "(N from 1 to 512; time grows about as N²).")
 @click.option("--theorem", "theorems", multiple=True, metavar="NAME",
               help="Prove only this theorem (repeatable); names: shift, grad-non-max, "
                    "grad-max, ties, ties-direct, exp-form, hessian, softmax-sum, hessian-ones, "
