@@ -127,13 +127,9 @@ def _diff(a, b):
 
 def compare(case: Case, out: Output, truth: Truth, strict: bool = False) -> Measure:
     """Errors of ``out`` against ``truth`` and the verdict (see the module docstring)."""
-    soft = FLAGGED if case.lenient and not strict else FAILED
-    if out.timed_out:  # the one 'time limit' row says it
-        return Measure(SKIPPED, out.problem, checked=False)
     if out.problem:
-        hard = ERROR if ("raised" in out.problem or "past" in out.problem) else FAILED
-        return Measure(FLAGGED if case.lenient and not strict else hard, out.problem,
-                       math.inf, math.inf, None, math.inf, None, ulps=None)
+        return _no_answer(case, out, strict)
+    soft = FLAGGED if case.lenient and not strict else FAILED
     e = T.eps(case.dtype)
     kd = case.kdshape
     # forward
@@ -201,6 +197,16 @@ def compare(case: Case, out: Output, truth: Truth, strict: bool = False) -> Meas
         m.verdict = FAILED if strict else FLAGGED
         m.detail = f"precision loss: {m.bits_lost:.1f} bits ({_eps(m.grad_eps)})"
     return m
+
+
+def _no_answer(case: Case, out: Output, strict: bool) -> Measure:
+    """A subject that gave no answer: a crash, a wrong shape or dtype — or a time-out,
+    set aside (the one 'time limit' row says it)."""
+    if out.timed_out:
+        return Measure(SKIPPED, out.problem, checked=False)
+    hard = ERROR if ("raised" in out.problem or "past" in out.problem) else FAILED
+    return Measure(FLAGGED if case.lenient and not strict else hard, out.problem,
+                   math.inf, math.inf, None, math.inf, None, ulps=None)
 
 
 def _argmax(a) -> tuple[int, ...]:
@@ -325,7 +331,7 @@ def fd_quotients(case: Case) -> FD | None:
 def fd_measure(case: Case, out: Output, fd: FD | None, strict: bool = False) -> Measure:
     """The subject's VJP along the directions of ``fd`` against the difference quotients."""
     if out.problem:
-        return compare(case, out, Truth(0, 0, np.ones(1)), strict)
+        return _no_answer(case, out, strict)
     if fd is None:
         return Measure(SKIPPED, "not checkable: non-finite, empty or |z| ≥ 1e12", checked=False)
     v = np.asarray(out.v, np.float64)
