@@ -38,7 +38,7 @@ import numpy as np
 from mpmath import libmp
 
 from lsecheck.errors import LseError
-from lsecheck.reference import _as_float, _to_matrix, normalize_axes, out_shape
+from lsecheck.reference import _as_float, _from_matrix, _to_matrix, normalize_axes, out_shape
 
 DEFAULT_PREC = 200
 MIN_PREC = 100
@@ -109,8 +109,7 @@ def logsumexp_softmax(z, axes=None, keepdims: bool = False, prec: int = DEFAULT_
         f[r] = _mpf(fr)
         p[r, :] = [_mpf(x) for x in pr] if K else []
     rshape = out_shape(z.shape, ax, keepdims)
-    perm = kept + ax
-    p = p.reshape(tuple(z.shape[i] for i in perm)).transpose(np.argsort(perm)).copy()
+    p = _from_matrix(p, z.shape, kept, ax).copy()
     return f.reshape(rshape), p
 
 
@@ -150,10 +149,8 @@ def pairs(z, axes=None, keepdims: bool = False, prec: int = DEFAULT_PREC):
         if K:
             p[:, r, :] = np.array([_pair(x) for x in pr]).T
     rshape = out_shape(z.shape, ax, keepdims)
-    perm = kept + ax
-    inv = np.argsort(perm)
-    p_hi, p_lo = (np.ascontiguousarray(q.reshape(tuple(z.shape[i] for i in perm))
-                                       .transpose(inv)).reshape(z.shape) for q in p)
+    p_hi, p_lo = (np.ascontiguousarray(_from_matrix(q, z.shape, kept, ax)).reshape(z.shape)
+                  for q in p)  # reshape: ascontiguousarray makes a 0-d array 1-d
     return f[0].reshape(rshape), f[1].reshape(rshape), p_hi, p_lo
 
 

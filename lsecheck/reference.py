@@ -152,6 +152,13 @@ def _to_matrix(z: np.ndarray, ax: tuple[int, ...]):
     return np.reshape(moved, (M, K)), kept, kshape
 
 
+def _from_matrix(a2: np.ndarray, shape, kept: tuple[int, ...], ax: tuple[int, ...]):
+    """The inverse of :func:`_to_matrix`: a (kept, reduced) matrix in ``shape``'s layout."""
+    perm = kept + ax
+    a = a2.reshape(tuple(shape[i] for i in perm))
+    return a if perm == tuple(range(len(shape))) else np.transpose(a, np.argsort(perm))
+
+
 def _block(z2, g2, f, og, lo, hi, want_grad):
     """Rows ``lo:hi``: f there, and (if wanted) the VJP into ``g2`` in place."""
     with np.errstate(all="ignore"):  # inf − inf etc. in the rows fixed at the end
@@ -231,11 +238,7 @@ def _lse(z, out_grad, axes, keepdims, want_grad):
     f = f.reshape(rshape)
     if not want_grad:
         return f
-    perm = kept + ax
-    g = g2.reshape(tuple(z.shape[i] for i in perm))
-    if perm != tuple(range(z.ndim)):
-        g = np.transpose(g, np.argsort(perm))
-    return f, g
+    return f, _from_matrix(g2, z.shape, kept, ax)
 
 
 def _out_grad(out_grad, rshape, kshape, dtype):
