@@ -29,6 +29,7 @@ from lsecheck.reference import normalize_axes, out_shape
 
 COURSE, EXTENDED = "course", "extended"
 DTYPES = ("float32", "float64")
+DEFAULT_SHAPE = (3, 4, 5)  # with --axes but no --shape
 
 # Value families (one table row each).  "scale s": z = s·N(0, 1), one entry
 # dominates; "|z| ≈ s": z = s + N(0, 1), every entry matters and |f| ≈ s, where
@@ -302,7 +303,7 @@ def bank(seed: int = 0, which: str = "full", dtypes=DTYPES, shape=None, axes_lis
         raise LseError(f"--cases: {which!r} is not 'course' or 'full'")
     rng = np.random.default_rng(seed)
     if shape is not None or axes_list:
-        shape = (3, 4, 5) if shape is None else shape
+        shape = DEFAULT_SHAPE if shape is None else shape
         axes_list = axes_list or _axes_for(shape)
         structs = []
         for a in axes_list:

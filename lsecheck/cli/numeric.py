@@ -74,20 +74,18 @@ def numeric(axes, shape, dtype, refs, impl, which, seed, strict, timeout, as_jso
     for a in map(C.parse_axes, axes):  # a repeated form would only repeat its cases
         if a not in axes_list:
             axes_list.append(a)
+    dts = (dtype,) if dtype else C.DTYPES
     if shp is not None or axes_list:
         from lsecheck.reference import normalize_axes
 
-        d = len(shp) if shp is not None else 3
+        s = C.DEFAULT_SHAPE if shp is None else shp
+        on = "" if shp is not None else \
+            f" (on the default shape {','.join(map(str, s))}; give --shape)"
         for a in axes_list:
-            normalize_axes(a, d, name=f"--axes {a if a is not None else 'none'}"
-                           + ("" if shp is not None else " (on the default shape 3,4,5; "
-                                                         "give --shape)"))
-        dts = (dtype,) if dtype else C.DTYPES
-        C.check_size(shp or (3, 4, 5), "oracle" in refs,
-                     C.count(shp or (3, 4, 5), axes_list, dts))
+            normalize_axes(a, len(s), name=f"--axes {a if a is not None else 'none'}{on}")
+        C.check_size(s, "oracle" in refs, C.count(s, axes_list, dts))
     imp = load_impl(impl, timeout) if impl else None
-    bank = C.bank(seed, which, (dtype,) if dtype else C.DTYPES, shp, axes_list or None,
-                  impl=imp is not None)
+    bank = C.bank(seed, which, dts, shp, axes_list or None, impl=imp is not None)
     if not bank:
         from lsecheck.errors import LseError
 
