@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 
 from lsecheck import tolerances as T
@@ -116,12 +117,10 @@ def plan(refs=REFS, impl: Impl | None = None) -> Plan:
         else:
             missing.append((r, b.install))
     if impl is not None:
-        subjects = {"impl": lambda c: run_impl(impl, c)}
+        subjects = {"impl": partial(run_impl, impl)}
     else:
-        subjects = {"reference": (lambda c: run_backend(B.get("reference"), c))}
-        for r in selected:
-            if r not in ("fd", "oracle"):
-                subjects[r] = (lambda b: lambda c: run_backend(b, c))(B.get(r))
+        subjects = {s: partial(run_backend, B.get(s))
+                    for s in ["reference"] + [r for r in selected if r not in ("fd", "oracle")]}
     return Plan(subjects, selected, missing, impl)
 
 
